@@ -1,0 +1,297 @@
+//! Which target to fuzz and how: a [`TargetSpec`] from `MCPFUZZ_TARGET`, `mcpfuzz.toml`,
+//! or the bundled demo server.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The token in a command line that is replaced by the run's scratch directory.
+pub const SANDBOX_TOKEN: &str = "{sandbox}";
+
+/// Deadlines, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// From spawn to the `initialize` reply, and for each discovery request.
+    pub startup_ms: u64,
+    /// From sending a request to its reply; past it the request is a hang.
+    pub request_ms: u64,
+    /// From closing stdin to the target's exit; past it the group is killed.
+    pub exit_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            startup_ms: 15_000,
+            request_ms: 2_000,
+            exit_ms: 1_000,
+        }
+    }
+}
+
+/// How to start one target process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// Program and arguments; `{sandbox}` anywhere is replaced by the scratch directory.
+    pub command: Vec<String>,
+    /// Variables added to the inherited environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Working directory; the fuzzer's own when absent.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// Deadlines.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Address-space cap for the target (`RLIMIT_AS`), in MiB. Off by default: runtimes
+    /// such as V8 reserve far more address space than they use.
+    #[serde(default)]
+    pub memory_limit_mb: Option<u64>,
+    /// Open-files cap for the target (`RLIMIT_NOFILE`).
+    #[serde(default = "default_max_open_files")]
+    pub max_open_files: u64,
+}
+
+fn default_max_open_files() -> u64 {
+    4096
+}
+
+impl TargetSpec {
+    /// A spec for `command` with default deadlines and limits.
+    pub fn from_command(command: Vec<String>) -> TargetSpec {
+        TargetSpec {
+            command,
+            env: BTreeMap::new(),
+            cwd: None,
+            timeouts: Timeouts::default(),
+            memory_limit_mb: None,
+            max_open_files: default_max_open_files(),
+        }
+    }
+
+    /// Splits a shell-style command line (`node build/index.js "{sandbox}"`).
+    pub fn from_command_line(line: &str) -> Result<TargetSpec, ConfigError> {
+        let words = shell_words::split(line).map_err(|error| ConfigError::BadCommandLine {
+            line: line.to_owned(),
+            reason: error.to_string(),
+        })?;
+        if words.is_empty() {
+            return Err(ConfigError::EmptyCommand {
+                origin: "MCPFUZZ_TARGET".into(),
+            });
+        }
+        Ok(TargetSpec::from_command(words))
+    }
+
+    /// The bundled demo server (`testbed/demo_server.py`).
+    pub fn demo() -> TargetSpec {
+        TargetSpec::from_command(vec![
+            "python3".into(),
+            project_root()
+                .join("testbed/demo_server.py")
+                .display()
+                .to_string(),
+        ])
+    }
+
+    /// The command with `{sandbox}` replaced by `sandbox`.
+    pub fn expanded_command(&self, sandbox: &Path) -> Vec<String> {
+        let sandbox = sandbox.display().to_string();
+        self.command
+            .iter()
+            .map(|word| word.replace(SANDBOX_TOKEN, &sandbox))
+            .collect()
+    }
+
+    /// Whether the command asks for a scratch directory.
+    pub fn uses_sandbox(&self) -> bool {
+        self.command.iter().any(|word| word.contains(SANDBOX_TOKEN))
+            || self.env.values().any(|value| value.contains(SANDBOX_TOKEN))
+    }
+
+    /// The command as one shell line, for messages and `--target`.
+    pub fn command_line(&self) -> String {
+        shell_words::join(&self.command)
+    }
+}
+
+/// Where a spec came from, said once when a run starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `MCPFUZZ_TARGET` or `--target`.
+    CommandLine,
+    /// A `mcpfuzz.toml` file.
+    File(PathBuf),
+    /// Nothing was configured: the bundled demo server.
+    Demo,
+}
+
+/// A bad target configuration, said before any fuzzing starts.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The command line has no words.
+    EmptyCommand {
+        /// Where the empty command came from.
+        origin: String,
+    },
+    /// The command line does not split into words (an unclosed quote).
+    BadCommandLine {
+        /// The offending line.
+        line: String,
+        /// What the splitter said.
+        reason: String,
+    },
+    /// `mcpfuzz.toml` could not be read or parsed.
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::EmptyCommand { origin } => write!(
+                f,
+                "the target command from {origin} is empty; set it to the command that starts \
+                 your server, for example MCPFUZZ_TARGET=\"node build/index.js\""
+            ),
+            ConfigError::BadCommandLine { line, reason } => write!(
+                f,
+                "cannot split the target command {line:?} into words ({reason}); \
+                 check its quotes"
+            ),
+            ConfigError::BadFile { path, reason } => write!(
+                f,
+                "cannot use {}: {reason}; it needs a [target] table with \
+                 command = [\"program\", \"arg\", ...] (optional: env, cwd, timeouts, \
+                 memory_limit_mb, max_open_files)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    target: TargetSpec,
+}
+
+/// Parses the text of a `mcpfuzz.toml`.
+pub fn parse_file(path: &Path, text: &str) -> Result<TargetSpec, ConfigError> {
+    let bad = |reason: String| ConfigError::BadFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let file: ConfigFile = toml::from_str(text).map_err(|error| bad(error.to_string()))?;
+    let mut spec = file.target;
+    if spec.command.is_empty() || spec.command[0].is_empty() {
+        return Err(bad("target.command is empty".into()));
+    }
+    if let Some(cwd) = &spec.cwd {
+        if cwd.is_relative() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            spec.cwd = Some(base.join(cwd));
+        }
+    }
+    Ok(spec)
+}
+
+/// Resolves the target the way `cargo fuzz run jsonrpc` does: `MCPFUZZ_TARGET`, else
+/// `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else the demo server. `MCPFUZZ_TIMEOUT_MS`
+/// overrides the request deadline.
+pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
+    let (mut spec, origin) = match std::env::var("MCPFUZZ_TARGET") {
+        Ok(line) => (TargetSpec::from_command_line(&line)?, Origin::CommandLine),
+        Err(_) => {
+            let path = std::env::var_os("MCPFUZZ_CONFIG")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("mcpfuzz.toml"));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => (parse_file(&path, &text)?, Origin::File(path)),
+                Err(error) if std::env::var_os("MCPFUZZ_CONFIG").is_some() => {
+                    return Err(ConfigError::BadFile {
+                        path,
+                        reason: error.to_string(),
+                    })
+                }
+                Err(_) => (TargetSpec::demo(), Origin::Demo),
+            }
+        }
+    };
+    if let Ok(text) = std::env::var("MCPFUZZ_TIMEOUT_MS") {
+        if let Ok(ms) = text.trim().parse::<u64>() {
+            spec.timeouts.request_ms = ms.max(1);
+        }
+    }
+    Ok((spec, origin))
+}
+
+/// The directory of mcpfuzz's own `Cargo.toml`: home of `testbed/` and `crashes/`.
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where reproducers go: `MCPFUZZ_CRASHES`, else `crashes/` at the project root.
+pub fn crashes_dir() -> PathBuf {
+    std::env::var_os("MCPFUZZ_CRASHES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("crashes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_shell_split() {
+        let spec = TargetSpec::from_command_line(r#"node "build/my index.js" {sandbox}"#).unwrap();
+        assert_eq!(spec.command, vec!["node", "build/my index.js", "{sandbox}"]);
+        assert!(spec.uses_sandbox());
+        assert_eq!(
+            spec.expanded_command(Path::new("/tmp/s")),
+            vec!["node", "build/my index.js", "/tmp/s"]
+        );
+    }
+
+    #[test]
+    fn empty_and_unbalanced_command_lines_are_errors() {
+        let empty = TargetSpec::from_command_line("   ").unwrap_err();
+        assert!(empty.to_string().contains("is empty"), "{empty}");
+        let unbalanced = TargetSpec::from_command_line("node \"x").unwrap_err();
+        assert!(unbalanced.to_string().contains("check its quotes"), "{unbalanced}");
+    }
+
+    #[test]
+    fn file_with_target_table_parses() {
+        let text = r#"
+            [target]
+            command = ["python3", "server.py"]
+            env = { LOG = "1" }
+            cwd = "sub"
+            timeouts = { request_ms = 500 }
+        "#;
+        let spec = parse_file(Path::new("/p/mcpfuzz.toml"), text).unwrap();
+        assert_eq!(spec.command, vec!["python3", "server.py"]);
+        assert_eq!(spec.env["LOG"], "1");
+        assert_eq!(spec.cwd, Some(PathBuf::from("/p/sub")));
+        assert_eq!(spec.timeouts.request_ms, 500);
+        assert_eq!(spec.timeouts.startup_ms, Timeouts::default().startup_ms);
+    }
+
+    #[test]
+    fn malformed_file_names_the_fix() {
+        let error = parse_file(Path::new("m.toml"), "[target]\ncomand = []").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("m.toml") && text.contains("[target] table"), "{text}");
+    }
+}

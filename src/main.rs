@@ -1,0 +1,3 @@
+//! The mcpfuzz command line.
+
+fn main() {}
