@@ -99,6 +99,9 @@ mod tests {
             catalog.add_token(&format!("t{i}"));
         }
         assert_eq!(catalog.tokens.len(), MAX_TOKENS);
-        assert_eq!(catalog.tokens.last().unwrap(), &format!("t{}", MAX_TOKENS + 9));
+        assert_eq!(
+            catalog.tokens.last().unwrap(),
+            &format!("t{}", MAX_TOKENS + 9)
+        );
     }
 }

@@ -268,7 +268,10 @@ mod tests {
         let empty = TargetSpec::from_command_line("   ").unwrap_err();
         assert!(empty.to_string().contains("is empty"), "{empty}");
         let unbalanced = TargetSpec::from_command_line("node \"x").unwrap_err();
-        assert!(unbalanced.to_string().contains("check its quotes"), "{unbalanced}");
+        assert!(
+            unbalanced.to_string().contains("check its quotes"),
+            "{unbalanced}"
+        );
     }
 
     #[test]
@@ -292,6 +295,9 @@ mod tests {
     fn malformed_file_names_the_fix() {
         let error = parse_file(Path::new("m.toml"), "[target]\ncomand = []").unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("m.toml") && text.contains("[target] table"), "{text}");
+        assert!(
+            text.contains("m.toml") && text.contains("[target] table"),
+            "{text}"
+        );
     }
 }

@@ -11,14 +11,20 @@
 //! target and `<` for what it printed.
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod catalog;
 pub mod config;
+pub mod feedback;
 pub mod finding;
 pub mod grammar;
 pub mod minimize;
 pub mod oracle;
 pub mod repro;
+pub mod sandbox;
+pub mod session;
+pub mod target;
 pub mod transcript;
+pub mod triage;
 pub mod wire;
 
 pub use catalog::Catalog;

@@ -1,3 +1,48 @@
-//! The mcpfuzz command line.
+//! The mcpfuzz command line: replay and minimize reproducers, run the fuzz loop without
+//! libFuzzer, and benchmark the harness.
 
-fn main() {}
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cli;
+
+/// Coverage-guided protocol fuzzer for MCP servers over stdio.
+///
+/// The main job is `cargo fuzz run jsonrpc` (or `scripts/fuzz`); these commands work with
+/// what it finds. Targets come from --target, MCPFUZZ_TARGET, or mcpfuzz.toml.
+#[derive(Parser, Debug)]
+#[command(name = "mcpfuzz", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Replay(cli::replay::Args),
+    Minimize(cli::minimize::Args),
+    Fuzz(cli::fuzz::Args),
+    Bench(cli::bench::Args),
+    #[command(hide = true)]
+    EchoTarget,
+}
+
+fn main() -> ExitCode {
+    mcpfuzz::campaign::ignore_sigpipe();
+    cli::logger::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => cli::replay::run(args),
+        Command::Minimize(args) => cli::minimize::run(args),
+        Command::Fuzz(args) => cli::fuzz::run(args),
+        Command::Bench(args) => cli::bench::run(args),
+        Command::EchoTarget => cli::echo::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("mcpfuzz: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -58,14 +58,16 @@ impl<'de> Deserialize<'de> for Frame {
         match FrameRepr::deserialize(deserializer)? {
             FrameRepr::Text(text) => Ok(Frame(text.into_bytes())),
             FrameRepr::Hex { hex } => decode_hex(&hex).map(Frame).ok_or_else(|| {
-                serde::de::Error::custom(format!("frame hex is not an even run of hex digits: {hex:?}"))
+                serde::de::Error::custom(format!(
+                    "frame hex is not an even run of hex digits: {hex:?}"
+                ))
             }),
         }
     }
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
@@ -76,8 +78,9 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 
 /// How the fuzzer answers requests the server sends to the client
 /// (`roots/list`, `sampling/createMessage`, `elicitation/create`, `ping`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(arbitrary::Arbitrary)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, arbitrary::Arbitrary,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReplyPolicy {
     /// A well-formed result for the method.
@@ -145,6 +148,9 @@ mod tests {
     #[test]
     fn odd_hex_is_rejected() {
         let error = serde_json::from_str::<Frame>(r#"{"hex":"abc"}"#).unwrap_err();
-        assert!(error.to_string().contains("even run of hex digits"), "{error}");
+        assert!(
+            error.to_string().contains("even run of hex digits"),
+            "{error}"
+        );
     }
 }

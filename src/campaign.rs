@@ -1,0 +1,359 @@
+//! One fuzzing run against one target: the persistent child, the per-input loop, triage
+//! of what it finds, and the periodic status line. `fuzz/fuzz_targets/jsonrpc.rs` calls
+//! [`init`] and [`fuzz_one`]; `mcpfuzz fuzz` drives the same loop without libFuzzer.
+
+use crate::catalog::Catalog;
+use crate::config::{self, Origin, TargetSpec};
+use crate::finding::{Finding, Kind};
+use crate::grammar::{self, Materializer};
+use crate::sandbox::Sandbox;
+use crate::session::{Session, StartError};
+use crate::target::SpawnOptions;
+use crate::transcript::Item;
+use crate::triage::{RunContext, Triage};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Items the persistent target may receive before it is recycled; bounds the transcript
+/// kept for stateful findings and the cost of replaying it.
+const RECYCLE_AFTER_ITEMS: usize = 4000;
+
+/// How a run behaves beyond the target spec.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where reproducers go.
+    pub crashes_dir: PathBuf,
+    /// End the run (panic, the libFuzzer way) at the first saved finding.
+    pub stop_on_finding: bool,
+    /// Seconds between status lines; 0 turns them off.
+    pub status_every: Duration,
+}
+
+impl Options {
+    /// Options from `MCPFUZZ_CRASHES`, `MCPFUZZ_STOP_ON_FINDING`, `MCPFUZZ_STATUS_SECS`.
+    pub fn from_environment() -> Options {
+        let flag = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
+        Options {
+            crashes_dir: config::crashes_dir(),
+            stop_on_finding: flag("MCPFUZZ_STOP_ON_FINDING"),
+            status_every: Duration::from_secs(
+                std::env::var("MCPFUZZ_STATUS_SECS")
+                    .ok()
+                    .and_then(|text| text.parse().ok())
+                    .unwrap_or(10),
+            ),
+        }
+    }
+}
+
+/// What a run found and did, for the status line and the end-of-run summary.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Inputs executed.
+    pub executions: u64,
+    /// Saved findings by kind.
+    pub findings: BTreeMap<Kind, usize>,
+    /// Paths of saved reproducers, in the order found.
+    pub saved: Vec<PathBuf>,
+    /// Candidates that did not reproduce.
+    pub flaky: usize,
+    /// Target processes started for fuzzing (not counting replays).
+    pub spawns: u64,
+}
+
+/// The state of one run.
+pub struct Campaign {
+    spec: TargetSpec,
+    options: Options,
+    sandbox: Sandbox,
+    isolate_network: bool,
+    session: Option<Session>,
+    catalog: Catalog,
+    materializer: Materializer,
+    triage: Triage,
+    started: Instant,
+    last_status: Instant,
+    summary: Summary,
+}
+
+impl Campaign {
+    /// Checks the target by starting it once; every configuration problem is reported
+    /// here, before any input runs.
+    pub fn new(spec: TargetSpec, options: Options) -> Result<Campaign, StartError> {
+        let sandbox = Sandbox::create(None).map_err(|source| {
+            StartError::Spawn(crate::target::SpawnError {
+                command: spec.command.clone(),
+                source,
+            })
+        })?;
+        let isolate_network = crate::target::network_isolation_available();
+        if !isolate_network {
+            eprintln!(
+                "mcpfuzz: network namespaces are not available here (needs root or \
+                 unprivileged user namespaces); the target keeps network access"
+            );
+        }
+        let triage = Triage::new(spec.clone(), isolate_network, options.crashes_dir.clone());
+        let mut campaign = Campaign {
+            spec,
+            options,
+            sandbox,
+            isolate_network,
+            session: None,
+            catalog: Catalog::default(),
+            materializer: Materializer::new(),
+            triage,
+            started: Instant::now(),
+            last_status: Instant::now(),
+            summary: Summary::default(),
+        };
+        campaign.respawn()?;
+        let catalog = &campaign.catalog;
+        eprintln!(
+            "mcpfuzz: handshake ok: {} {} (protocol {}), {} tools, {} resources, {} templates, {} prompts",
+            catalog.server_info["name"].as_str().unwrap_or("?"),
+            catalog.server_info["version"].as_str().unwrap_or("?"),
+            catalog.protocol_version,
+            catalog.tools.len(),
+            catalog.resources.len(),
+            catalog.templates.len(),
+            catalog.prompts.len()
+        );
+        Ok(campaign)
+    }
+
+    /// The target spec.
+    pub fn spec(&self) -> &TargetSpec {
+        &self.spec
+    }
+
+    /// What the run has done so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Runs one fuzz input. Returns false when the input decoded to nothing worth keeping.
+    pub fn fuzz_one(&mut self, data: &[u8]) -> bool {
+        let script = grammar::decode(data);
+        if script.steps.is_empty() {
+            return false;
+        }
+        if self.session.is_none() {
+            if let Err(error) = self.respawn_with_retries() {
+                eprintln!("mcpfuzz: the target can no longer be started: {error}");
+                std::process::exit(2);
+            }
+        }
+        let items = self.materializer.materialize(&script, &self.catalog);
+        let session = self.session.as_mut().expect("respawned above");
+        let report = session.run(&items);
+        report.features.publish();
+        self.summary.executions += 1;
+        if !report.findings.is_empty() {
+            let since_spawn = session.transcript().to_vec();
+            for finding in &report.findings {
+                self.consider(finding, &items, &since_spawn);
+            }
+        }
+        if !report.alive {
+            self.session = None;
+        } else if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.transcript().len() > RECYCLE_AFTER_ITEMS)
+        {
+            self.recycle();
+        }
+        self.maybe_print_status();
+        true
+    }
+
+    /// Closes the current target the way a client would (end of input), checking that it
+    /// exits cleanly.
+    pub fn recycle(&mut self) {
+        if let Some(session) = self.session.take() {
+            let since_spawn = session.transcript().to_vec();
+            for finding in session.finish() {
+                self.consider(&finding, &[], &since_spawn);
+            }
+        }
+    }
+
+    fn consider(&mut self, finding: &Finding, script: &[Item], since_spawn: &[Item]) {
+        let context = RunContext {
+            executions: self.summary.executions,
+            started: self.started,
+        };
+        let saved = self
+            .triage
+            .consider(&self.sandbox, finding, script, since_spawn, context);
+        self.summary.flaky = self.triage.stats.flaky;
+        let Some(saved) = saved else { return };
+        *self.summary.findings.entry(finding.kind).or_default() += 1;
+        let found = &saved.reproducer.found;
+        eprintln!(
+            "mcpfuzz: NEW {} [{}] {} -> {} ({} items, minimized from {}, after {:.1}s)",
+            finding.kind,
+            finding.severity,
+            finding.summary,
+            saved.path.display(),
+            saved.reproducer.transcript.len(),
+            found.original_items,
+            found.elapsed_secs
+        );
+        self.summary.saved.push(saved.path.clone());
+        if self.options.stop_on_finding {
+            panic!(
+                "mcpfuzz: stopping at the first finding (MCPFUZZ_STOP_ON_FINDING): {}",
+                saved.path.display()
+            );
+        }
+    }
+
+    fn respawn(&mut self) -> Result<(), StartError> {
+        let root = self.sandbox.fresh_root().map_err(|source| {
+            StartError::Spawn(crate::target::SpawnError {
+                command: self.spec.command.clone(),
+                source,
+            })
+        })?;
+        let options = SpawnOptions {
+            sandbox: Some(root.clone()),
+            remove_on_drop: root.parent().map(PathBuf::from),
+            isolate_network: self.isolate_network,
+        };
+        let mut session = Session::start(&self.spec, &options, false)?;
+        self.summary.spawns += 1;
+        if self.summary.spawns == 1 {
+            self.catalog = session.catalog().clone();
+        }
+        let startup = session.take_startup_findings();
+        self.session = Some(session);
+        for finding in startup {
+            self.consider(&finding, &[], &[]);
+        }
+        Ok(())
+    }
+
+    fn respawn_with_retries(&mut self) -> Result<(), StartError> {
+        let mut last = None;
+        for attempt in 0..3 {
+            match self.respawn() {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    log::warn!(
+                        "restarting the target failed (attempt {}): {error}",
+                        attempt + 1
+                    );
+                    last = Some(error);
+                    std::thread::sleep(Duration::from_millis(200 << attempt));
+                }
+            }
+        }
+        Err(last.expect("three attempts failed"))
+    }
+
+    fn maybe_print_status(&mut self) {
+        if self.options.status_every.is_zero()
+            || self.last_status.elapsed() < self.options.status_every
+        {
+            return;
+        }
+        self.last_status = Instant::now();
+        eprintln!("{}", self.status_line());
+    }
+
+    /// `mcpfuzz: #N exec/s ... target rss ... findings ...`.
+    pub fn status_line(&self) -> String {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rss = self
+            .session
+            .as_ref()
+            .map(|session| session.sample().rss_bytes)
+            .unwrap_or(0);
+        let findings: Vec<String> = self
+            .summary
+            .findings
+            .iter()
+            .map(|(kind, count)| format!("{kind} {count}"))
+            .collect();
+        format!(
+            "mcpfuzz: #{} exec/s {:.0} target rss {:.1} MiB spawns {} findings {} ({}) flaky {}",
+            self.summary.executions,
+            self.summary.executions as f64 / elapsed,
+            rss as f64 / (1 << 20) as f64,
+            self.summary.spawns,
+            self.summary.saved.len(),
+            if findings.is_empty() {
+                "none".to_string()
+            } else {
+                findings.join(", ")
+            },
+            self.summary.flaky
+        )
+    }
+}
+
+static CAMPAIGN: Mutex<Option<Campaign>> = Mutex::new(None);
+
+/// Called once by the fuzz target before libFuzzer starts: ignores SIGPIPE (a `no_main`
+/// binary does not, and a write to a dead target would kill the fuzzer without an
+/// artifact), resolves the target and checks it by starting it. Exits with status 2 and a
+/// one-paragraph explanation when the target cannot be fuzzed.
+pub fn init() {
+    ignore_sigpipe();
+    let (spec, origin) = match config::from_environment() {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            eprintln!("mcpfuzz: {error}");
+            std::process::exit(2);
+        }
+    };
+    announce(&spec, &origin);
+    match Campaign::new(spec, Options::from_environment()) {
+        Ok(campaign) => {
+            *CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(campaign);
+        }
+        Err(error) => {
+            eprintln!("mcpfuzz: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Says once which target is fuzzed and why.
+pub fn announce(spec: &TargetSpec, origin: &Origin) {
+    let why = match origin {
+        Origin::Demo => {
+            "the bundled demo target (set MCPFUZZ_TARGET or mcpfuzz.toml to fuzz your own server)"
+                .to_string()
+        }
+        Origin::CommandLine => "the target from --target or MCPFUZZ_TARGET".to_string(),
+        Origin::File(path) => format!("the target from {}", path.display()),
+    };
+    eprintln!("mcpfuzz: fuzzing {why}: {}", spec.command_line());
+}
+
+/// Runs one libFuzzer input; false means "reject, do not add to the corpus".
+pub fn fuzz_one(data: &[u8]) -> bool {
+    let mut guard = CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner());
+    let Some(campaign) = guard.as_mut() else {
+        eprintln!(
+            "mcpfuzz: fuzz_one was called before init; the fuzz target must call \
+             mcpfuzz::campaign::init() in its init block"
+        );
+        std::process::exit(2);
+    };
+    campaign.fuzz_one(data)
+}
+
+/// Ignores SIGPIPE so that writing to a dead target is an error, not the fuzzer's death.
+pub fn ignore_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: installing SIG_IGN has no handler code to be unsafe in.
+    unsafe {
+        let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
+    }
+}

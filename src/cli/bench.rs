@@ -1,0 +1,160 @@
+//! `mcpfuzz bench`: what the harness costs. It measures, against one target, the raw pipe
+//! round trip of a `ping`, the session loop (frames plus barrier, through the protocol
+//! oracle), and the whole fuzz loop (decode, materialize, run, oracle), all in one run so
+//! the ratios hold on a noisy machine.
+
+use super::resolve_target;
+use mcpfuzz::campaign::{Campaign, Options};
+use mcpfuzz::config::TargetSpec;
+use mcpfuzz::session::Session;
+use mcpfuzz::target::{Child, Output, Recv, SpawnOptions};
+use mcpfuzz::transcript::{Frame, Item};
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Measure the harness's overhead: messages per second through the fuzz loop next to the
+/// raw pipe round trip for the same bytes.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Target to measure against (default: the built-in native echo server).
+    #[arg(long, value_name = "CMD")]
+    target: Option<String>,
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let spec = match &args.target {
+        Some(_) => resolve_target(args.target.as_deref(), None)?.0,
+        None => TargetSpec::from_command(vec![
+            std::env::current_exe()?.display().to_string(),
+            "echo-target".into(),
+        ]),
+    };
+    let phase = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "mcpfuzz bench: target {}, {} s per phase",
+        spec.command_line(),
+        phase.as_secs()
+    );
+    let raw = raw_round_trips(&spec, phase)?;
+    print_rate("raw pipe round trip (one ping at a time)", raw, "msg/s");
+    let lockstep = session_messages(&spec, phase, 0)?;
+    print_rate("session: barrier ping only, per script", lockstep, "msg/s");
+    let pipelined = session_messages(&spec, phase, 8)?;
+    print_rate("session: 8 pings + barrier per script", pipelined, "msg/s");
+    let (execs, fuzz_rss) = fuzz_loop(&spec, phase)?;
+    print_rate(
+        "fuzz loop: decode, materialize, run, oracle",
+        execs,
+        "exec/s",
+    );
+    println!(
+        "harness cost per message vs raw: x{:.2} one at a time, x{:.2} pipelined",
+        raw / lockstep.max(1e-9),
+        raw / pipelined.max(1e-9)
+    );
+    println!(
+        "fuzzer rss after the fuzz loop: {:.1} MiB",
+        fuzz_rss as f64 / (1 << 20) as f64
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_rate(what: &str, rate: f64, unit: &str) {
+    println!(
+        "{what:<48} {rate:>10.0} {unit:<7} {:>9.1} us each",
+        1e6 / rate.max(1e-9)
+    );
+}
+
+fn line(value: serde_json::Value) -> Vec<u8> {
+    Frame::json_line(&value).0
+}
+
+fn recv_line(child: &mut Child) -> anyhow::Result<Vec<u8>> {
+    match child.recv(Instant::now() + Duration::from_secs(10)) {
+        Recv::Output(Output::Line(line), _) => Ok(line),
+        other => anyhow::bail!("the target stopped answering during the benchmark: {other:?}"),
+    }
+}
+
+fn raw_round_trips(spec: &TargetSpec, phase: Duration) -> anyhow::Result<f64> {
+    let mut child = Child::spawn(spec, &SpawnOptions::default())?;
+    let deadline = || Instant::now() + Duration::from_secs(10);
+    let initialize = line(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "mcpfuzz-bench", "version": "0"}}}),
+    );
+    child
+        .send(&initialize, deadline())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    recv_line(&mut child)?;
+    let ping = line(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}));
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < phase {
+        child
+            .send(&ping, deadline())
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        recv_line(&mut child)?;
+        count += 1;
+    }
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+fn session_messages(spec: &TargetSpec, phase: Duration, pings: usize) -> anyhow::Result<f64> {
+    let mut session = Session::start(spec, &SpawnOptions::default(), false)?;
+    let items: Vec<Item> = (0..pings)
+        .map(|i| {
+            Item::Frame(Frame::json_line(
+                &json!({"jsonrpc": "2.0", "id": i + 1, "method": "ping"}),
+            ))
+        })
+        .collect();
+    let started = Instant::now();
+    let mut messages = 0u64;
+    while started.elapsed() < phase {
+        let report = session.run(&items);
+        anyhow::ensure!(
+            report.alive,
+            "the target died during the benchmark: {:?}",
+            report.findings
+        );
+        messages += pings as u64 + 1;
+    }
+    Ok(messages as f64 / started.elapsed().as_secs_f64())
+}
+
+fn fuzz_loop(spec: &TargetSpec, phase: Duration) -> anyhow::Result<(f64, u64)> {
+    let crashes = std::env::temp_dir().join(format!("mcpfuzz-bench-{}", std::process::id()));
+    let options = Options {
+        crashes_dir: crashes.clone(),
+        stop_on_finding: false,
+        status_every: Duration::ZERO,
+    };
+    let mut campaign = Campaign::new(spec.clone(), options)?;
+    let mut state = 0x5eed_u64;
+    let started = Instant::now();
+    let mut executions = 0u64;
+    while started.elapsed() < phase {
+        let input: Vec<u8> = (0..256)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        campaign.fuzz_one(&input);
+        executions += 1;
+    }
+    let rate = executions as f64 / started.elapsed().as_secs_f64();
+    let rss = mcpfuzz::target::rss_bytes(std::process::id() as i32).unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&crashes);
+    Ok((rate, rss))
+}

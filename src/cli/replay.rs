@@ -1,0 +1,119 @@
+//! `mcpfuzz replay FILE...`: re-run reproducers in a fresh target and say whether each
+//! finding still reproduces.
+
+use super::resolve_target;
+use mcpfuzz::repro;
+use mcpfuzz::sandbox::Sandbox;
+use mcpfuzz::session::Direction;
+use mcpfuzz::triage;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Re-run reproducers; exit 1 if any finding still reproduces, 0 if none does, 2 on a
+/// usage or I/O error.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Reproducer files (crashes/*.json).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Run this command instead of the target recorded in the reproducer.
+    #[arg(long, value_name = "CMD")]
+    target: Option<String>,
+    /// Print only the verdicts, not the exchange.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let sandbox = Sandbox::create(None)?;
+    let isolate_network = mcpfuzz::target::network_isolation_available();
+    let (mut reproduced, mut errors) = (0, 0);
+    for path in &args.files {
+        println!("== {}", path.display());
+        let reproducer = match repro::load(path) {
+            Ok(reproducer) => reproducer,
+            Err(error) => {
+                println!("error: {error}");
+                errors += 1;
+                continue;
+            }
+        };
+        let (spec, _) = resolve_target(args.target.as_deref(), Some(&reproducer.target))?;
+        let finding = &reproducer.finding;
+        println!("finding: {finding}");
+        println!("signature: {}", finding.signature);
+        println!("target: {}", spec.command_line());
+        let replayed = match triage::replay(
+            &spec,
+            &sandbox,
+            isolate_network,
+            &reproducer.transcript,
+            reproducer.repeat,
+            !args.quiet,
+        ) {
+            Ok(replayed) => replayed,
+            Err(error) => {
+                println!("error: {error}");
+                errors += 1;
+                continue;
+            }
+        };
+        if !args.quiet {
+            for (direction, line) in &replayed.log {
+                let arrow = match direction {
+                    Direction::Sent => '>',
+                    Direction::Received => '<',
+                };
+                println!("{arrow} {}", compact(line, 200));
+            }
+        }
+        if replayed.has(&finding.signature) {
+            reproduced += 1;
+            println!("verdict: REPRODUCED {}", finding.signature);
+        } else {
+            let seen: Vec<&str> = replayed
+                .findings
+                .iter()
+                .map(|f| f.signature.as_str())
+                .collect();
+            println!(
+                "verdict: NOT REPRODUCED (seen instead: {})",
+                if seen.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    seen.join(", ")
+                }
+            );
+        }
+    }
+    println!(
+        "{reproduced} reproduced, {} not reproduced, {errors} errors",
+        args.files.len() - reproduced - errors
+    );
+    Ok(ExitCode::from(if errors > 0 {
+        2
+    } else if reproduced > 0 {
+        1
+    } else {
+        0
+    }))
+}
+
+/// A line for humans: lossy UTF-8, control characters escaped, cut at `max` characters.
+pub fn compact(line: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(line);
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out += &format!("... ({} bytes)", line.len());
+            break;
+        }
+        if c.is_control() {
+            out += &c.escape_default().to_string();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! Protocol-state features for libFuzzer: which method or tool produced which outcome,
+//! and which outcome followed which, hashed into a small block of extra counters.
+//!
+//! libFuzzer reads the `__libfuzzer_extra_counters` section after every input (and zeroes
+//! it before the next), so an input that makes the target answer in a new way raises `ft`
+//! and is kept. The features are deliberately coarse: a feature per distinct reply text
+//! would make every input look new and flood the corpus.
+
+/// How many counters; features are hashed into them.
+pub const N_COUNTERS: usize = 4096;
+
+/// libFuzzer's extra counters. Only the fuzz build has them; elsewhere features are just
+/// collected in a [`Features`] value.
+#[cfg(fuzzing)]
+#[used]
+#[link_section = "__libfuzzer_extra_counters"]
+static COUNTERS: [std::sync::atomic::AtomicU8; N_COUNTERS] =
+    [const { std::sync::atomic::AtomicU8::new(0) }; N_COUNTERS];
+
+/// Features seen while running one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    indices: Vec<u16>,
+}
+
+/// What ended an exchange, beyond the replies themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The target died.
+    Crash,
+    /// A request got no reply in time.
+    Hang,
+    /// A finding was raised (its kind's name is hashed in).
+    Finding,
+    /// The target sent a request to the client.
+    ServerRequest,
+    /// The target sent a notification.
+    Notification,
+}
+
+impl Features {
+    /// Records that `label` (a method or `tools/call:<name>`) ended in `outcome`, and the
+    /// transition from the previous outcome of this input.
+    pub fn outcome(&mut self, label: &str, outcome: u8, previous: Option<u8>) {
+        self.push(hash(&[label.as_bytes(), &[1, outcome]]));
+        self.push(hash(&[&[2, previous.unwrap_or(255), outcome]]));
+    }
+
+    /// Records an event tied to `detail` (a label, a method or a finding kind).
+    pub fn event(&mut self, event: Event, detail: &str) {
+        self.push(hash(&[detail.as_bytes(), &[3, event as u8]]));
+    }
+
+    /// Records how many replies the input produced, in log2 buckets.
+    pub fn reply_count(&mut self, replies: usize) {
+        let bucket = usize::BITS - replies.leading_zeros();
+        self.push(hash(&[&[4, bucket as u8]]));
+    }
+
+    fn push(&mut self, feature: u64) {
+        self.indices.push((feature % N_COUNTERS as u64) as u16);
+    }
+
+    /// The counter indices, in the order they were recorded.
+    pub fn indices(&self) -> &[u16] {
+        &self.indices
+    }
+
+    /// Bumps libFuzzer's counters (a no-op outside the fuzz build).
+    pub fn publish(&self) {
+        #[cfg(fuzzing)]
+        for &index in &self.indices {
+            let counter = &COUNTERS[index as usize];
+            let value = counter.load(std::sync::atomic::Ordering::Relaxed);
+            counter.store(
+                value.saturating_add(1),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+    }
+}
+
+/// FNV-1a over several byte strings.
+fn hash(parts: &[&[u8]]) -> u64 {
+    let mut state: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &byte in *part {
+            state ^= byte as u64;
+            state = state.wrapping_mul(0x0100_0000_01b3);
+        }
+        state ^= 0xff;
+        state = state.wrapping_mul(0x0100_0000_01b3);
+    }
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_observations_give_same_features_and_different_ones_differ() {
+        let mut first = Features::default();
+        first.outcome("tools/call:echo", 0, None);
+        let mut second = Features::default();
+        second.outcome("tools/call:echo", 0, None);
+        assert_eq!(first, second);
+        let mut third = Features::default();
+        third.outcome("tools/call:echo", 3, None);
+        assert_ne!(first.indices()[0], third.indices()[0]);
+        assert!(first.indices().iter().all(|&i| (i as usize) < N_COUNTERS));
+    }
+}

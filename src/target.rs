@@ -1,0 +1,665 @@
+//! The target process: spawned in its own process group with rlimits and a parent-death
+//! signal, fed through a non-blocking stdin with deadlines, read through a named thread
+//! that splits stdout into capped lines, with a bounded stderr tail kept for evidence.
+//!
+//! Teardown kills the whole process group and reaps the child, so no zombie or orphan is
+//! left behind; if the fuzzer itself dies (SIGKILL, libFuzzer's `_Exit` on timeout), the
+//! kernel delivers SIGKILL to the child through `PR_SET_PDEATHSIG`.
+
+use crate::config::TargetSpec;
+use crate::oracle::ExitStatus;
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest stdout line kept whole; longer lines are cut and reported.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// How much of stderr is kept.
+const STDERR_TAIL: usize = 64 << 10;
+
+/// One event from the target's stdout.
+#[derive(Debug)]
+pub enum Output {
+    /// A complete line, without its `\n`.
+    Line(Vec<u8>),
+    /// A line longer than [`MAX_LINE`]: its first bytes and its full length.
+    Overlong {
+        /// The first [`MAX_LINE`] bytes.
+        prefix: Vec<u8>,
+        /// The length of the whole line.
+        len: usize,
+    },
+    /// Stdout closed (the target exited or closed it).
+    Eof,
+}
+
+/// What [`Child::recv`] returns.
+#[derive(Debug)]
+pub enum Recv {
+    /// Output arrived, stamped with when the reader thread saw it.
+    Output(Output, Instant),
+    /// Nothing arrived before the deadline.
+    Timeout,
+}
+
+/// Why a write to the target failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// The target closed its stdin or exited.
+    Closed,
+    /// The target stopped reading: the pipe stayed full until the deadline.
+    Timeout,
+    /// Any other I/O error.
+    Io(io::Error),
+}
+
+/// Why a target could not be started.
+#[derive(Debug)]
+pub struct SpawnError {
+    /// The command that failed.
+    pub command: Vec<String>,
+    /// What the operating system said.
+    pub source: io::Error,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let program = self.command.first().map(String::as_str).unwrap_or("");
+        write!(
+            f,
+            "cannot start the target {:?}: {}; check that {program:?} is installed and on \
+             PATH (or give its full path) in MCPFUZZ_TARGET, --target or mcpfuzz.toml",
+            shell_words::join(&self.command),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
+/// Resource use of the target at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sample {
+    /// Resident set size of the direct child, in bytes.
+    pub rss_bytes: u64,
+    /// User plus system CPU time of the whole process group.
+    pub cpu: Duration,
+}
+
+/// A running target process.
+pub struct Child {
+    process: std::process::Child,
+    pid: Pid,
+    stdin: Option<ChildStdin>,
+    output: Receiver<(Output, Instant)>,
+    stderr: Arc<Mutex<VecDeque<u8>>>,
+    exit: Option<ExitStatus>,
+    scratch: Option<PathBuf>,
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child").field("pid", &self.pid).finish()
+    }
+}
+
+/// Options for [`Child::spawn`] that are not part of the target spec.
+#[derive(Clone, Debug, Default)]
+pub struct SpawnOptions {
+    /// What `{sandbox}` expands to; the directory must exist.
+    pub sandbox: Option<PathBuf>,
+    /// Remove this directory when the child is torn down.
+    pub remove_on_drop: Option<PathBuf>,
+    /// Run the target in a fresh network namespace (no network).
+    pub isolate_network: bool,
+}
+
+impl Child {
+    /// Starts the target with piped stdio in its own process group.
+    pub fn spawn(spec: &TargetSpec, options: &SpawnOptions) -> Result<Child, SpawnError> {
+        let sandbox = options.sandbox.clone().unwrap_or_else(std::env::temp_dir);
+        let argv = spec.expanded_command(&sandbox);
+        let mut command = Command::new(&argv[0]);
+        command
+            .args(&argv[1..])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Hash seeds change dict and set order between runs; a fixed seed keeps a Python
+        // target's behaviour, and so every replay, the same.
+        if std::env::var_os("PYTHONHASHSEED").is_none() {
+            command.env("PYTHONHASHSEED", "0");
+        }
+        for (key, value) in &spec.env {
+            command.env(
+                key,
+                value.replace(crate::config::SANDBOX_TOKEN, &sandbox.display().to_string()),
+            );
+        }
+        if let Some(cwd) = &spec.cwd {
+            command.current_dir(cwd);
+        }
+        let limits = Limits::from_spec(spec, options.isolate_network);
+        let parent = nix::unistd::getpid();
+        // SAFETY: the closure runs between fork and exec and calls only async-signal-safe
+        // system calls (setpgid, prctl, getppid, setrlimit, unshare); it allocates nothing.
+        unsafe {
+            command.pre_exec(move || limits.apply_in_child(parent));
+        }
+        let mut process = command.spawn().map_err(|source| SpawnError {
+            command: argv.clone(),
+            source,
+        })?;
+        let pid = Pid::from_raw(process.id() as i32);
+        let stdin = process.stdin.take().expect("stdin was piped");
+        set_nonblocking(&stdin);
+        let stdout = process.stdout.take().expect("stdout was piped");
+        let stderr_pipe = process.stderr.take().expect("stderr was piped");
+        let (sender, output) = mpsc::channel();
+        thread::Builder::new()
+            .name(format!("target-{pid}-stdout"))
+            .spawn(move || read_lines(stdout, sender))
+            .expect("spawning a thread succeeds");
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = Arc::clone(&stderr);
+        thread::Builder::new()
+            .name(format!("target-{pid}-stderr"))
+            .spawn(move || read_tail(stderr_pipe, &tail))
+            .expect("spawning a thread succeeds");
+        log::debug!("spawned target pid {pid}: {}", shell_words::join(&argv));
+        Ok(Child {
+            process,
+            pid,
+            stdin: Some(stdin),
+            output,
+            stderr,
+            exit: None,
+            scratch: options.remove_on_drop.clone(),
+        })
+    }
+
+    /// The child's process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.pid.as_raw() as u32
+    }
+
+    /// Writes all of `bytes` to the target's stdin, waiting at most until `deadline` for
+    /// room in the pipe. Interrupted system calls are retried.
+    pub fn send(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), SendError> {
+        let stdin = self.stdin.as_mut().ok_or(SendError::Closed)?;
+        let mut written = 0;
+        while written < bytes.len() {
+            match stdin.write(&bytes[written..]) {
+                Ok(0) => return Err(SendError::Closed),
+                Ok(n) => written += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(SendError::Timeout);
+                    }
+                    let wait = poll_timeout(deadline - now);
+                    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLOUT)];
+                    match poll(&mut fds, wait) {
+                        Ok(_) | Err(Errno::EINTR) => {}
+                        Err(errno) => return Err(SendError::Io(errno.into())),
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                    return Err(SendError::Closed)
+                }
+                Err(error) => return Err(SendError::Io(error)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until `deadline` for the next stdout event.
+    pub fn recv(&mut self, deadline: Instant) -> Recv {
+        let now = Instant::now();
+        let wait = deadline.saturating_duration_since(now);
+        match self.output.recv_timeout(wait) {
+            Ok((output, at)) => Recv::Output(output, at),
+            Err(RecvTimeoutError::Timeout) => Recv::Timeout,
+            // The reader thread sends Eof before it ends, so a disconnect means Eof was
+            // already delivered; keep answering Eof.
+            Err(RecvTimeoutError::Disconnected) => Recv::Output(Output::Eof, now),
+        }
+    }
+
+    /// Closes the target's stdin: a healthy server exits 0 on end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The exit status, if the child has exited (non-blocking).
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            if let Ok(Some(status)) = self.process.try_wait() {
+                self.exit = Some(convert_status(status));
+            }
+        }
+        self.exit
+    }
+
+    /// Waits until `deadline` for the child to exit.
+    pub fn wait_exit(&mut self, deadline: Instant) -> Option<ExitStatus> {
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            thread::sleep((deadline - now).min(Duration::from_millis(2)));
+        }
+    }
+
+    /// Kills the whole process group and reaps the child.
+    pub fn kill(&mut self) {
+        self.stdin = None;
+        // The group may already be gone; ESRCH is the normal case then.
+        let _ = killpg(self.pid, Signal::SIGKILL);
+        if self.exit.is_none() {
+            if let Ok(status) = self.process.wait() {
+                self.exit = Some(convert_status(status));
+            }
+        }
+        // SIGKILL is delivered asynchronously to the rest of the group; wait (briefly) until
+        // it is gone so that "torn down" means no process of the target is left.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while group_alive(self.pid.as_raw()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The last bytes the target wrote to stderr, as text.
+    pub fn stderr_tail(&self) -> String {
+        let tail = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let (front, back) = tail.as_slices();
+        let mut bytes = Vec::with_capacity(tail.len());
+        bytes.extend_from_slice(front);
+        bytes.extend_from_slice(back);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Waits up to `settle` for the stderr reader to catch up after an exit, then returns
+    /// the tail: a dying process's last words arrive just after its stdout closes.
+    pub fn stderr_tail_settled(&self, settle: Duration) -> String {
+        let deadline = Instant::now() + settle;
+        let mut last_len = usize::MAX;
+        loop {
+            let len = self.stderr.lock().map(|tail| tail.len()).unwrap_or(0);
+            if (len == last_len && Arc::strong_count(&self.stderr) == 1)
+                || Instant::now() >= deadline
+            {
+                break;
+            }
+            last_len = len;
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.stderr_tail()
+    }
+
+    /// RSS of the child and CPU time of its process group, from `/proc`.
+    pub fn sample(&self) -> Sample {
+        Sample {
+            rss_bytes: rss_bytes(self.pid.as_raw()).unwrap_or(0),
+            cpu: group_cpu_time(self.pid.as_raw()),
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.kill();
+        if let Some(dir) = &self.scratch {
+            // The fuzzer removes only the scratch directory it created for this child.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Limits applied in the child between fork and exec.
+#[derive(Clone, Copy)]
+struct Limits {
+    max_open_files: u64,
+    address_space: Option<u64>,
+    isolate_network: bool,
+}
+
+impl Limits {
+    fn from_spec(spec: &TargetSpec, isolate_network: bool) -> Limits {
+        Limits {
+            max_open_files: spec.max_open_files,
+            address_space: spec.memory_limit_mb.map(|mb| mb << 20),
+            isolate_network,
+        }
+    }
+
+    fn apply_in_child(&self, parent: Pid) -> io::Result<()> {
+        use nix::sys::resource::{setrlimit, Resource};
+        nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+        // The parent may have died between fork and prctl; then nobody would kill us.
+        if nix::unistd::getppid() != parent {
+            return Err(io::Error::other(
+                "the fuzzer exited while the target started",
+            ));
+        }
+        setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
+        setrlimit(
+            Resource::RLIMIT_NOFILE,
+            self.max_open_files,
+            self.max_open_files,
+        )?;
+        if let Some(bytes) = self.address_space {
+            setrlimit(Resource::RLIMIT_AS, bytes, bytes)?;
+        }
+        if self.isolate_network {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether this process may give a target its own network namespace. Tried once in a
+/// throwaway child, because failing inside the real target's `pre_exec` would fail the run.
+pub fn network_isolation_available() -> bool {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg("exit 0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: unshare is a single async-signal-safe system call.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+            Ok(())
+        });
+    }
+    matches!(command.status(), Ok(status) if status.success())
+}
+
+fn set_nonblocking(stdin: &ChildStdin) {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    if let Ok(flags) = fcntl(stdin, FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(stdin, FcntlArg::F_SETFL(flags));
+    }
+}
+
+fn poll_timeout(wait: Duration) -> PollTimeout {
+    let ms = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
+    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+}
+
+fn convert_status(status: std::process::ExitStatus) -> ExitStatus {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ExitStatus::Code(code),
+        (None, Some(signal)) => ExitStatus::Signal(signal),
+        (None, None) => ExitStatus::Code(-1),
+    }
+}
+
+/// Splits stdout into lines of at most [`MAX_LINE`] bytes and sends them on, then `Eof`.
+fn read_lines(stdout: impl Read, sender: mpsc::Sender<(Output, Instant)>) {
+    let mut reader = BufReader::with_capacity(64 << 10, stdout);
+    let mut line = Vec::new();
+    let mut overlong_len: Option<usize> = None;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let (take, complete) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let body = &chunk[..if complete { take - 1 } else { take }];
+        match &mut overlong_len {
+            Some(len) => *len += body.len(),
+            None if line.len() + body.len() > MAX_LINE => {
+                let room = MAX_LINE - line.len();
+                line.extend_from_slice(&body[..room]);
+                overlong_len = Some(MAX_LINE + body.len() - room);
+            }
+            None => line.extend_from_slice(body),
+        }
+        reader.consume(take);
+        if complete {
+            let output = match overlong_len.take() {
+                Some(len) => Output::Overlong {
+                    prefix: std::mem::take(&mut line),
+                    len,
+                },
+                None => Output::Line(std::mem::take(&mut line)),
+            };
+            if sender.send((output, Instant::now())).is_err() {
+                return;
+            }
+        }
+    }
+    if !line.is_empty() {
+        // A last line without a newline is still output the target produced.
+        let _ = sender.send((Output::Line(line), Instant::now()));
+    }
+    let _ = sender.send((Output::Eof, Instant::now()));
+}
+
+fn read_tail(mut stderr: impl Read, tail: &Mutex<VecDeque<u8>>) {
+    let mut buffer = [0u8; 8192];
+    loop {
+        let n = match stderr.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        let mut tail = tail.lock().unwrap_or_else(|poison| poison.into_inner());
+        tail.extend(&buffer[..n]);
+        let excess = tail.len().saturating_sub(STDERR_TAIL);
+        tail.drain(..excess);
+    }
+}
+
+/// Resident set size of `pid` from `/proc/PID/statm` (about 6 us).
+pub fn rss_bytes(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page_size())
+}
+
+fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map(|size| size as u64)
+        .unwrap_or(4096)
+}
+
+fn clock_ticks() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map(|ticks| ticks as u64)
+        .unwrap_or(100)
+}
+
+/// Parses (process group, utime + stime ticks) from the text of `/proc/PID/stat`.
+fn parse_stat(text: &str) -> Option<(i32, u64)> {
+    // The command name is in parentheses and may contain spaces; fields follow the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
+    let pgrp = fields.get(2)?.parse().ok()?;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((pgrp, utime + stime))
+}
+
+/// CPU time of every process in the group `pgid`: launchers such as `npx` or `uv run`
+/// leave the real server as a grandchild, so the direct child alone would look idle.
+pub fn group_cpu_time(pgid: i32) -> Duration {
+    let mut ticks = 0;
+    if let Some(own) = std::fs::read_to_string(format!("/proc/{pgid}/stat"))
+        .ok()
+        .and_then(|text| parse_stat(&text))
+    {
+        ticks += own.1;
+    }
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            if pid == pgid {
+                continue;
+            }
+            if let Some((pgrp, used)) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|text| parse_stat(&text))
+            {
+                if pgrp == pgid {
+                    ticks += used;
+                }
+            }
+        }
+    }
+    Duration::from_millis(ticks * 1000 / clock_ticks())
+}
+
+/// Whether any process of the group `pgid` is still alive (zombies excluded).
+pub fn group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path: &Path = &entry.path();
+        std::fs::read_to_string(path.join("stat"))
+            .ok()
+            .filter(|text| !text.contains(") Z "))
+            .and_then(|text| parse_stat(&text))
+            .is_some_and(|(pgrp, _)| pgrp == pgid)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(script: &str) -> TargetSpec {
+        TargetSpec::from_command(vec!["/bin/sh".into(), "-c".into(), script.into()])
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
+    #[test]
+    fn stat_parsing_survives_spaces_in_the_name() {
+        let text = "42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
+        assert_eq!(parse_stat(text), Some((42, 10)));
+    }
+
+    #[test]
+    fn lines_round_trip_and_eof_follows() {
+        let mut child = Child::spawn(&spec("cat"), &SpawnOptions::default()).unwrap();
+        child.send(b"{\"a\":1}\nsecond\n", soon()).unwrap();
+        let mut lines = Vec::new();
+        for _ in 0..2 {
+            match child.recv(soon()) {
+                Recv::Output(Output::Line(line), _) => lines.push(line),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(lines, vec![b"{\"a\":1}".to_vec(), b"second".to_vec()]);
+        child.close_stdin();
+        assert!(matches!(child.recv(soon()), Recv::Output(Output::Eof, _)));
+        assert_eq!(child.wait_exit(soon()), Some(ExitStatus::Code(0)));
+    }
+
+    #[test]
+    fn exit_status_and_stderr_tail_are_reported() {
+        let mut child = Child::spawn(
+            &spec("echo oops >&2; kill -SEGV $$"),
+            &SpawnOptions::default(),
+        )
+        .unwrap();
+        assert!(matches!(child.recv(soon()), Recv::Output(Output::Eof, _)));
+        assert_eq!(child.wait_exit(soon()), Some(ExitStatus::Signal(11)));
+        assert_eq!(
+            child.stderr_tail_settled(Duration::from_secs(5)).trim(),
+            "oops"
+        );
+    }
+
+    #[test]
+    fn a_full_pipe_times_out_instead_of_blocking() {
+        let mut child = Child::spawn(&spec("sleep 30"), &SpawnOptions::default()).unwrap();
+        let big = vec![b'x'; 4 << 20];
+        let deadline = Instant::now() + Duration::from_millis(200);
+        assert!(matches!(
+            child.send(&big, deadline),
+            Err(SendError::Timeout)
+        ));
+        let pid = child.pid() as i32;
+        drop(child);
+        assert!(!group_alive(pid));
+    }
+
+    #[test]
+    fn overlong_lines_are_cut() {
+        let mut child = Child::spawn(
+            &spec("head -c 17000000 /dev/zero | tr '\\0' x; echo; echo after"),
+            &SpawnOptions::default(),
+        )
+        .unwrap();
+        match child.recv(soon()) {
+            Recv::Output(Output::Overlong { prefix, len }, _) => {
+                assert_eq!(prefix.len(), MAX_LINE);
+                assert_eq!(len, 17_000_000);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            matches!(child.recv(soon()), Recv::Output(Output::Line(line), _) if line == b"after")
+        );
+    }
+
+    #[test]
+    fn killing_reaps_the_whole_group() {
+        let mut child =
+            Child::spawn(&spec("sleep 30 & sleep 30"), &SpawnOptions::default()).unwrap();
+        let pid = child.pid() as i32;
+        thread::sleep(Duration::from_millis(50));
+        assert!(group_alive(pid));
+        child.kill();
+        assert!(!group_alive(pid));
+        assert_eq!(child.try_wait(), Some(ExitStatus::Signal(9)));
+    }
+}

@@ -1,0 +1,176 @@
+//! The fuzz loop against the demo server and its well-behaved twin, and cleanup when the
+//! fuzzer is killed.
+
+use crate::util::{demo_server, mcpfuzz, reproducers, run, text, TempDir};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The heavy tests share two cores; run them one at a time so deadlines stay generous.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+/// Every planted bug of testbed/demo_server.py, as a fragment of the signature it gets.
+const PLANTED: &[&str] = &[
+    "crash/exit-1/ZeroDivisionError",
+    "crash/signal-SIGSEGV/",
+    "hang/busy/tools/call:count",
+    "hang/idle/tools/call:convert",
+    "protocol/id-type-changed/",
+    "protocol/non-json-output/",
+    "protocol/bad-result-shape/tools/call:search",
+    "error/tools/call:render/",
+];
+
+#[test]
+fn fuzzing_the_demo_finds_every_planted_bug_and_each_reproducer_replays() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let crashes = TempDir::new("demo");
+    let output = run(mcpfuzz()
+        .args(["fuzz", "--runs", "3000", "--seed", "1", "--crashes"])
+        .arg(crashes.path())
+        .env("MCPFUZZ_TIMEOUT_MS", "1000"));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let found = reproducers(crashes.path());
+    let signatures: Vec<&str> = found.iter().map(|(_, s)| s.as_str()).collect();
+    for fragment in PLANTED {
+        assert!(
+            signatures.iter().any(|s| s.contains(fragment)),
+            "planted bug {fragment} not found; found {signatures:#?}\n{}",
+            text(&output)
+        );
+    }
+    let replay = run(mcpfuzz()
+        .arg("replay")
+        .arg("--quiet")
+        .args(found.iter().map(|(p, _)| p)));
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
+    let stdout = String::from_utf8_lossy(&replay.stdout);
+    assert!(!stdout.contains("NOT REPRODUCED"), "{}", text(&replay));
+    assert_eq!(stdout.matches("verdict: REPRODUCED").count(), found.len());
+}
+
+#[test]
+fn the_well_behaved_twin_yields_nothing() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let crashes = TempDir::new("twin");
+    let target = format!("python3 {} --well-behaved", demo_server());
+    let output = run(mcpfuzz()
+        .args([
+            "fuzz",
+            "--runs",
+            "3000",
+            "--seed",
+            "1",
+            "--target",
+            &target,
+            "--crashes",
+        ])
+        .arg(crashes.path())
+        .env("MCPFUZZ_TIMEOUT_MS", "2000"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(reproducers(crashes.path()).is_empty(), "{}", text(&output));
+}
+
+#[test]
+fn a_reproducer_does_not_replay_against_the_fixed_twin() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("replay-twin");
+    let file = dir.path().join("crash-demo.json");
+    // A hand-written reproducer: divide by zero, which only the buggy demo crashes on.
+    let reproducer = serde_json::json!({
+        "format": "mcpfuzz-reproducer",
+        "version": 1,
+        "finding": {
+            "kind": "crash",
+            "signature": "crash/exit-1/ZeroDivisionError@demo_server.py:0",
+            "severity": "high",
+            "summary": "hand-written",
+            "evidence": {},
+        },
+        "target": {"command": ["python3", demo_server()]},
+        "transcript": [
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"divide\",\"arguments\":{\"a\":1,\"b\":0}}}\n",
+        ],
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+    let twin = format!("python3 {} --well-behaved", demo_server());
+    let output = run(mcpfuzz().arg("replay").arg(&file).args(["--target", &twin]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("verdict: NOT REPRODUCED"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        stdout.contains("> {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\""),
+        "{}",
+        text(&output)
+    );
+}
+
+/// Process ids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+            .split_whitespace()
+            .collect();
+        if fields[1].parse::<u32>() == Ok(parent) && fields[0] != "Z" {
+            children.push(pid);
+        }
+    }
+    children
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.contains(") Z "))
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_fuzzer_killed_with_sigkill_leaves_no_target_behind() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let crashes = TempDir::new("sigkill");
+    let mut fuzzer = mcpfuzz()
+        .args(["fuzz", "--runs", "100000000", "--crashes"])
+        .arg(crashes.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let targets = loop {
+        let children = children_of(fuzzer.id());
+        if !children.is_empty() {
+            break children;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fuzzer never started a target"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let it fuzz for a moment so the kill lands mid-run.
+    std::thread::sleep(Duration::from_millis(500));
+    let targets: Vec<u32> = targets
+        .into_iter()
+        .chain(children_of(fuzzer.id()))
+        .collect();
+    fuzzer.kill().unwrap();
+    fuzzer.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while targets.iter().any(|&pid| alive(pid)) {
+        assert!(
+            Instant::now() < deadline,
+            "targets {targets:?} outlived the fuzzer"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests: they run the built `mcpfuzz` binary against real target processes.
+
+mod cli;
+mod demo;
+mod util;
