@@ -10,7 +10,7 @@ use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
 use crate::target::SpawnOptions;
 use crate::transcript::Item;
-use crate::triage::{RunContext, Triage};
+use crate::triage::{RunContext, Triage, Verdict, MAX_FLAKY_ATTEMPTS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -186,11 +186,30 @@ impl Campaign {
             executions: self.summary.executions,
             started: self.started,
         };
-        let saved = self
+        let verdict = self
             .triage
             .consider(&self.sandbox, finding, script, since_spawn, context);
         self.summary.flaky = self.triage.stats.flaky;
-        let Some(saved) = saved else { return };
+        let saved = match verdict {
+            Verdict::Saved(saved) => saved,
+            Verdict::Known { first: true } => {
+                eprintln!(
+                    "mcpfuzz: seen again (already in {}): {}",
+                    self.options.crashes_dir.display(),
+                    finding.signature
+                );
+                return;
+            }
+            Verdict::Flaky { attempt } => {
+                eprintln!(
+                    "mcpfuzz: flaky, not saved: {} did not reproduce in a fresh target \
+                     (attempt {attempt} of {MAX_FLAKY_ATTEMPTS})",
+                    finding.signature
+                );
+                return;
+            }
+            Verdict::Known { first: false } | Verdict::Unsaved | Verdict::GaveUp => return,
+        };
         *self.summary.findings.entry(finding.kind).or_default() += 1;
         let found = &saved.reproducer.found;
         eprintln!(
@@ -315,10 +334,30 @@ pub fn init() {
     match Campaign::new(spec, Options::from_environment()) {
         Ok(campaign) => {
             *CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(campaign);
+            // libFuzzer ends a run with exit(), which runs no Rust destructors; this hook
+            // closes the target as a client would and prints what the run found.
+            // SAFETY: registering a plain extern "C" function has no preconditions.
+            unsafe {
+                nix::libc::atexit(at_exit);
+            }
         }
         Err(error) => {
             eprintln!("mcpfuzz: {error}");
             std::process::exit(2);
+        }
+    }
+}
+
+extern "C" fn at_exit() {
+    // A panic (stop on finding) or a crash inside the loop may hold the lock: then skip.
+    let Ok(mut guard) = CAMPAIGN.try_lock() else {
+        return;
+    };
+    if let Some(campaign) = guard.as_mut() {
+        eprintln!("{}", campaign.status_line());
+        campaign.recycle();
+        for path in &campaign.summary().saved {
+            eprintln!("mcpfuzz: saved {}", path.display());
         }
     }
 }

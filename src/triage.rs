@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How often a signature may fail to reproduce before it is no longer retried.
-const MAX_FLAKY_ATTEMPTS: u32 = 3;
+pub const MAX_FLAKY_ATTEMPTS: u32 = 3;
 
 /// What one replay in a fresh target observed.
 #[derive(Debug, Default)]
@@ -93,6 +93,27 @@ pub struct Saved {
     pub path: PathBuf,
 }
 
+/// What triage made of one candidate.
+#[derive(Debug)]
+pub enum Verdict {
+    /// New, confirmed, minimized and written.
+    Saved(Box<Saved>),
+    /// Confirmed, but the reproducer could not be written (it was printed instead).
+    Unsaved,
+    /// Its signature is already saved; `first` is true the first time this run sees it.
+    Known {
+        /// Whether this run had not seen it before.
+        first: bool,
+    },
+    /// It did not reproduce in a fresh target; `attempt` of [`MAX_FLAKY_ATTEMPTS`].
+    Flaky {
+        /// How many times this signature failed to reproduce so far.
+        attempt: u32,
+    },
+    /// It failed to reproduce too often to be tried again.
+    GaveUp,
+}
+
 /// Context of the run, recorded in each reproducer.
 #[derive(Clone, Copy, Debug)]
 pub struct RunContext {
@@ -108,6 +129,7 @@ pub struct Triage {
     isolate_network: bool,
     crashes_dir: PathBuf,
     known: HashSet<String>,
+    seen_this_run: HashSet<String>,
     flaky_attempts: HashMap<String, u32>,
     minimize_time: Duration,
     /// Counters.
@@ -128,6 +150,7 @@ impl Triage {
             isolate_network,
             crashes_dir,
             known,
+            seen_this_run: HashSet::new(),
             flaky_attempts: HashMap::new(),
             minimize_time,
             stats: Stats::default(),
@@ -148,16 +171,17 @@ impl Triage {
         script: &[Item],
         since_spawn: &[Item],
         context: RunContext,
-    ) -> Option<Saved> {
+    ) -> Verdict {
         let signature = &candidate.signature;
         if self.known.contains(signature) {
             self.stats.duplicates += 1;
-            return None;
+            return Verdict::Known {
+                first: self.seen_this_run.insert(signature.clone()),
+            };
         }
         let attempts = self.flaky_attempts.entry(signature.clone()).or_insert(0);
         if *attempts >= MAX_FLAKY_ATTEMPTS {
-            self.stats.duplicates += 1;
-            return None;
+            return Verdict::GaveUp;
         }
         let reproduces = |items: &[Item]| {
             replay(&self.spec, sandbox, self.isolate_network, items, 1, false)
@@ -169,13 +193,13 @@ impl Triage {
         } else if since_spawn.len() > script.len() && reproduces(since_spawn) {
             since_spawn.to_vec()
         } else {
-            *self
+            let attempt = self
                 .flaky_attempts
                 .get_mut(signature)
-                .expect("inserted above") += 1;
+                .expect("inserted above");
+            *attempt += 1;
             self.stats.flaky += 1;
-            log::info!("candidate {signature} did not reproduce in a fresh target (flaky)");
-            return None;
+            return Verdict::Flaky { attempt: *attempt };
         };
         let budget = Budget {
             max_attempts: 400,
@@ -211,8 +235,9 @@ impl Triage {
         match repro::save(&self.crashes_dir, &reproducer) {
             Ok(path) => {
                 self.known.insert(signature.clone());
+                self.seen_this_run.insert(signature.clone());
                 self.stats.saved += 1;
-                Some(Saved { reproducer, path })
+                Verdict::Saved(Box::new(Saved { reproducer, path }))
             }
             Err(error) => {
                 // Never lose a confirmed finding silently: print it whole instead.
@@ -222,7 +247,7 @@ impl Triage {
                     serde_json::to_string_pretty(&reproducer).unwrap_or_default()
                 );
                 self.known.insert(signature.clone());
-                None
+                Verdict::Unsaved
             }
         }
     }
