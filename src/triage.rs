@@ -144,7 +144,7 @@ impl Triage {
             .ok()
             .and_then(|text| text.parse().ok())
             .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(30));
+            .unwrap_or(Duration::from_secs(10));
         Triage {
             spec,
             isolate_network,
@@ -202,7 +202,7 @@ impl Triage {
             return Verdict::Flaky { attempt: *attempt };
         };
         let budget = Budget {
-            max_attempts: 400,
+            max_attempts: 200,
             deadline: Instant::now() + self.minimize_time,
         };
         let mut still_fails = |items: &[Item]| reproduces(items);

@@ -459,7 +459,7 @@ mod tests {
     fn invalid_requests_and_their_error_codes() {
         expect(
             &[r#"> {"id":3,"method":"ping"}"#, PING_1, PONG_1, "end"],
-            &[("protocol/no-invalid-request-reply/ping", Low)],
+            &[("protocol/no-invalid-request-reply/-", Low)],
         );
         expect(
             &[
@@ -512,7 +512,7 @@ mod tests {
             ],
             &[("protocol/batch-answered-with-error/batch", Low)],
         );
-        expect(&[batch, "end"], &[("protocol/no-batch-reply/batch", Low)]);
+        expect(&[batch, "end"], &[("protocol/no-batch-reply/-", Low)]);
         expect(
             &[
                 "> []",
@@ -523,7 +523,7 @@ mod tests {
         );
         expect(
             &["> []", "end"],
-            &[("protocol/no-invalid-request-reply/batch", Low)],
+            &[("protocol/no-invalid-request-reply/-", Low)],
         );
     }
 
@@ -569,6 +569,22 @@ mod tests {
             &[
                 call,
                 r#"< {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"Error executing tool divide: division by zero"}],"isError":true}}"#,
+            ],
+            &[],
+        );
+    }
+
+    #[test]
+    fn an_invalid_notification_may_be_answered_or_not() {
+        let notification = r#"> {"jsonrpc":"2.0","method":"notifications/x","params":5}"#;
+        expect(&[notification, PING_1, PONG_1, "end"], &[]);
+        expect(
+            &[
+                notification,
+                r#"< {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad"}}"#,
+                PING_1,
+                PONG_1,
+                "end",
             ],
             &[],
         );

@@ -290,6 +290,12 @@ impl Tracker {
             if entry.reported || entry.batch.is_some() {
                 continue;
             }
+            // An object with a string method and no id member is a notification, if an
+            // invalid one: JSON-RPC forbids replying to notifications, so silence is as
+            // right as an Invalid Request error.
+            if matches!(entry.owed, Owed::Invalid) && is_invalid_notification(&entry.line) {
+                continue;
+            }
             let (rule, summary) = match entry.owed {
                 Owed::Malformed => (
                     "no-parse-error-reply",
@@ -309,9 +315,11 @@ impl Tracker {
                 _ => continue,
             };
             entry.reported = true;
+            // One signature per behaviour, not per method: a server that ignores invalid
+            // input does so whatever the method name was.
             findings.push(protocol::finding(
                 rule,
-                &entry.label,
+                "-",
                 Severity::Low,
                 summary.to_owned(),
                 &entry.line,
@@ -514,6 +522,17 @@ fn push_bounded(queue: &mut VecDeque<IdKey>, key: IdKey) {
         queue.pop_front();
     }
     queue.push_back(key);
+}
+
+/// Whether `line` is a JSON object with a string `method` and no `id` member.
+fn is_invalid_notification(line: &[u8]) -> bool {
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
+    match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(object)) => {
+            !object.contains_key("id") && object.get("method").is_some_and(Value::is_string)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
