@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// Items the persistent target may receive before it is recycled; bounds the transcript
 /// kept for stateful findings and the cost of replaying it.
-const RECYCLE_AFTER_ITEMS: usize = 4000;
+const RECYCLE_AFTER_ITEMS: usize = 1000;
 
 /// How a run behaves beyond the target spec.
 #[derive(Clone, Debug)]

@@ -25,6 +25,8 @@ enum Command {
     Bench(cli::bench::Args),
     #[command(hide = true)]
     EchoTarget,
+    #[command(hide = true)]
+    WriteSeeds(cli::seeds::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => cli::fuzz::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::EchoTarget => cli::echo::run(),
+        Command::WriteSeeds(args) => cli::seeds::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ pub mod fuzz;
 pub mod logger;
 pub mod minimize;
 pub mod replay;
+pub mod seeds;
 
 use anyhow::Context;
 use mcpfuzz::config::{self, Origin, TargetSpec};

@@ -589,4 +589,15 @@ mod tests {
             &[],
         );
     }
+
+    #[test]
+    fn the_same_id_twice_in_flight_gets_two_replies() {
+        let request = r#"> {"jsonrpc":"2.0","id":5,"method":"ping"}"#;
+        let reply = r#"< {"jsonrpc":"2.0","id":5,"result":{}}"#;
+        expect(&[request, request, reply, reply, "end"], &[]);
+        expect(
+            &[request, reply, reply, "end"],
+            &[("protocol/duplicate-reply/ping", Medium)],
+        );
+    }
 }
