@@ -134,7 +134,8 @@ impl Campaign {
         &self.summary
     }
 
-    /// Runs one fuzz input. Returns false when the input decoded to nothing worth keeping.
+    /// Runs one fuzz input. Returns false when libFuzzer should not keep it: it decoded to
+    /// nothing, or it crashed or hung the target.
     pub fn fuzz_one(&mut self, data: &[u8]) -> bool {
         let script = grammar::decode(data);
         if script.steps.is_empty() {
@@ -157,7 +158,8 @@ impl Campaign {
                 self.consider(finding, &items, &since_spawn);
             }
         }
-        if !report.alive {
+        let alive = report.alive;
+        if !alive {
             self.session = None;
         } else if self
             .session
@@ -167,7 +169,10 @@ impl Campaign {
             self.recycle();
         }
         self.maybe_print_status();
-        true
+        // An input that killed or hung the target is a dead end once its finding is
+        // triaged; kept in the corpus, its mutations would pay a deadline and a restart
+        // again and again.
+        alive
     }
 
     /// Closes the current target the way a client would (end of input), checking that it
@@ -287,11 +292,13 @@ impl Campaign {
     /// `mcpfuzz: #N exec/s ... target rss ... findings ...`.
     pub fn status_line(&self) -> String {
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rss = self
-            .session
-            .as_ref()
-            .map(|session| session.sample().rss_bytes)
-            .unwrap_or(0);
+        let rss = match &self.session {
+            Some(session) => format!(
+                "{:.1} MiB",
+                session.sample().rss_bytes as f64 / (1 << 20) as f64
+            ),
+            None => "- (restarting)".to_string(),
+        };
         let findings: Vec<String> = self
             .summary
             .findings
@@ -299,10 +306,10 @@ impl Campaign {
             .map(|(kind, count)| format!("{kind} {count}"))
             .collect();
         format!(
-            "mcpfuzz: #{} exec/s {:.0} target rss {:.1} MiB spawns {} findings {} ({}) flaky {}",
+            "mcpfuzz: #{} exec/s {:.0} target rss {} spawns {} findings {} ({}) flaky {}",
             self.summary.executions,
             self.summary.executions as f64 / elapsed,
-            rss as f64 / (1 << 20) as f64,
+            rss,
             self.summary.spawns,
             self.summary.saved.len(),
             if findings.is_empty() {
