@@ -5,8 +5,15 @@
 //! target receives it, so the oracle knows what the target owes in return;
 //! [`classify_incoming`] reads a line the target printed. Each parses the line once and
 //! moves the parts out of the parsed value, because both run on every line of the
-//! fuzzing loop.
+//! fuzzing loop. Valid JSON that serde_json cannot hold in full (nested deeper than its
+//! limit, or with a number beyond `f64`) is still read, with those parts left out (see
+//! [`MAX_PARSED_DEPTH`]).
 
+mod partial;
+
+pub use partial::MAX_PARSED_DEPTH;
+
+use partial::{parse, Parsed};
 use serde_json::{Map, Value};
 use std::ops::Range;
 
@@ -183,6 +190,22 @@ pub enum Outgoing {
         /// The label of its method when the method is a string, else `-`.
         label: String,
     },
+    /// Valid JSON that serde_json cannot hold in full: nested deeper than
+    /// [`MAX_PARSED_DEPTH`], or with a number beyond `f64` (`1e999`). Whether the target's
+    /// parser reads it (then it is owed what it says) or gives up (Python raises
+    /// RecursionError near 1,000 levels; a parser may refuse `1e999`) cannot be told from
+    /// here, so it is owed at most `n_messages` replies of any kind, each with one of
+    /// `ids` or null, and silence is as right.
+    PartlyRead {
+        /// The ids of the message, or of the members of a batch, that are strings or
+        /// numbers.
+        ids: Vec<Value>,
+        /// The label of the message (its method's, see [`request_label`]), `batch` for an
+        /// array, `-` when there is none.
+        label: String,
+        /// One for an object, the number of members for a non-empty array.
+        n_messages: usize,
+    },
     /// Not JSON, or not UTF-8: owed at most one Parse error with id null.
     Malformed,
     /// An empty or whitespace-only line; servers commonly skip it, so nothing is owed.
@@ -196,7 +219,8 @@ impl Outgoing {
         match self {
             Outgoing::Request { label, .. }
             | Outgoing::Notification { label, .. }
-            | Outgoing::Invalid { label, .. } => label,
+            | Outgoing::Invalid { label, .. }
+            | Outgoing::PartlyRead { label, .. } => label,
             Outgoing::Batch(_) | Outgoing::EmptyBatch => "batch",
             Outgoing::Response { .. } => "response",
             Outgoing::Malformed | Outgoing::Blank => "-",
@@ -225,13 +249,41 @@ pub fn classify_outgoing(line: &[u8]) -> Outgoing {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Outgoing::Blank;
     }
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Array(items)) if items.is_empty() => Outgoing::EmptyBatch,
-        Ok(Value::Array(items)) => {
+    match parse(line) {
+        Some(Parsed::Whole(Value::Array(items))) if items.is_empty() => Outgoing::EmptyBatch,
+        Some(Parsed::Whole(Value::Array(items))) => {
             Outgoing::Batch(items.into_iter().map(classify_outgoing_value).collect())
         }
-        Ok(value) => classify_outgoing_value(value),
-        Err(_) => Outgoing::Malformed,
+        Some(Parsed::Whole(value)) => classify_outgoing_value(value),
+        Some(Parsed::Pruned(value)) => classify_partly_read(value),
+        None => Outgoing::Malformed,
+    }
+}
+
+/// What a line read only in part is owed, from the part read (see
+/// [`Outgoing::PartlyRead`]).
+fn classify_partly_read(value: Value) -> Outgoing {
+    let usable_id = |message: &Value| match message.get("id") {
+        Some(id @ (Value::String(_) | Value::Number(_))) => Some(id.clone()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => Outgoing::PartlyRead {
+            ids: items.iter().filter_map(usable_id).collect(),
+            label: "batch".to_owned(),
+            n_messages: items.len(),
+        },
+        value => {
+            let label = match value.get("method") {
+                Some(Value::String(method)) => request_label(method, value.get("params")),
+                _ => "-".to_owned(),
+            };
+            Outgoing::PartlyRead {
+                ids: usable_id(&value).into_iter().collect(),
+                label,
+                n_messages: 1,
+            }
+        }
     }
 }
 
@@ -394,18 +446,21 @@ pub enum Incoming {
 }
 
 /// Classifies one complete line the target printed; a trailing `\n` is ignored.
+///
+/// Containers nested deeper than [`MAX_PARSED_DEPTH`] and numbers beyond `f64` read as
+/// `null`; no rule looks that deep, and such numbers are no valid id.
 pub fn classify_incoming(line: &[u8]) -> Incoming {
     let line = strip_newline(line);
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Array(items)) if items.is_empty() => Incoming::Invalid {
+    match parse(line).map(Parsed::into_value) {
+        Some(Value::Array(items)) if items.is_empty() => Incoming::Invalid {
             value: Value::Array(items),
             reason: "an empty array",
         },
-        Ok(Value::Array(items)) => {
+        Some(Value::Array(items)) => {
             Incoming::Batch(items.into_iter().map(classify_incoming_value).collect())
         }
-        Ok(value) => classify_incoming_value(value),
-        Err(_) => Incoming::NonJson {
+        Some(value) => classify_incoming_value(value),
+        None => Incoming::NonJson {
             text: String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned(),
         },
     }
@@ -769,6 +824,106 @@ mod tests {
                     reason: "id is not a string, number or null",
                 },
             ])
+        );
+    }
+
+    fn deep(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn lines_nested_too_deep_for_serde_json_are_still_read() {
+        // See: protocol/no-parse-error-reply/- against the twin (fuzz --seed 1,
+        // protocol-15e45ee0): a valid response nested 300 deep is not garbage.
+        let response = format!(
+            r#"{{"jsonrpc":"2.0","id":4000000000,"result":{}}}"#,
+            deep(300)
+        );
+        assert_eq!(
+            classify_outgoing(response.as_bytes()),
+            Outgoing::PartlyRead {
+                ids: vec![json!(4000000000_u64)],
+                label: "-".to_owned(),
+                n_messages: 1,
+            }
+        );
+        let request = format!(
+            r#"{{"jsonrpc":"2.0","id":"r","method":"tools/call","params":{{"name":"echo","arguments":{{"a":{}}}}}}}"#,
+            deep(10_000)
+        );
+        assert_eq!(
+            classify_outgoing(request.as_bytes()),
+            Outgoing::PartlyRead {
+                ids: vec![json!("r")],
+                label: "tools/call:echo".to_owned(),
+                n_messages: 1,
+            }
+        );
+        let batch = format!(
+            r#"[{{"jsonrpc":"2.0","id":1,"method":"ping"}},{},5]"#,
+            deep(200)
+        );
+        assert_eq!(
+            classify_outgoing(batch.as_bytes()),
+            Outgoing::PartlyRead {
+                ids: vec![json!(1)],
+                label: "batch".to_owned(),
+                n_messages: 3,
+            }
+        );
+        // Depth is no excuse for broken JSON, and a line within the limit is read whole.
+        let broken = format!("{},", deep(300));
+        assert_eq!(classify_outgoing(broken.as_bytes()), Outgoing::Malformed);
+        assert_eq!(
+            classify_outgoing(deep(120).as_bytes()),
+            Outgoing::Batch(vec![Outgoing::Invalid {
+                id: None,
+                label: "-".to_owned()
+            }])
+        );
+        let echoed = format!(
+            r#"{{"jsonrpc":"2.0","id":4,"result":{{"content":[],"structuredContent":{{"a":{}}}}}}}"#,
+            deep(10_000)
+        );
+        let Incoming::Response(reply) = classify_incoming(echoed.as_bytes()) else {
+            panic!("a deep reply is a reply");
+        };
+        assert_eq!(reply.id, Some(json!(4)));
+        assert_eq!(reply.result.as_ref().unwrap()["content"], json!([]));
+        assert!(matches!(
+            classify_incoming(format!("{} ]", deep(300)).as_bytes()),
+            Incoming::NonJson { .. }
+        ));
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_json_too() {
+        // See: protocol/unexpected-error-code/- against the twin (fuzz --seed 2,
+        // protocol-9d81640a): Python reads `1e999` as infinity and answers -32600.
+        assert_eq!(
+            classify_outgoing(b"1e999\n"),
+            Outgoing::PartlyRead {
+                ids: vec![],
+                label: "-".to_owned(),
+                n_messages: 1,
+            }
+        );
+        assert_eq!(
+            classify_outgoing(br#"{"jsonrpc":"2.0","id":1e400,"method":"ping"}"#),
+            Outgoing::PartlyRead {
+                ids: vec![],
+                label: "ping".to_owned(),
+                n_messages: 1,
+            }
+        );
+        assert_eq!(
+            classify_incoming(br#"{"jsonrpc":"2.0","id":1e400,"result":{}}"#),
+            Incoming::Response(Response {
+                id: Some(Value::Null),
+                version_ok: true,
+                result: Some(json!({})),
+                error: None,
+            })
         );
     }
 

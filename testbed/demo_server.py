@@ -28,7 +28,7 @@ LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert"
 PAGE_SIZE = 3
 
 WELL_BEHAVED = False
-SAMPLING_TIMEOUT = 1.0  # seconds to wait for the client's sampling/createMessage reply
+SAMPLING_TIMEOUT = 0.3  # seconds to wait for the client's sampling/createMessage reply
 SAMPLING_MAX_OTHER_LINES = 100  # give up waiting after this many unrelated lines
 SAMPLING_MAX_DEPTH = 4  # nested summarize calls while a sampling reply is awaited
 
@@ -326,7 +326,7 @@ NOTES = {}
 SUBSCRIPTIONS = set()
 OUTSTANDING = set()  # ids of our own requests to the client still awaiting a reply
 RESPONSES = {}  # replies to OUTSTANDING ids, by id
-SAMPLING = {"counter": 0, "depth": 0}
+SAMPLING = {"counter": 0, "depth": 0, "deadline": None}
 
 
 # --------------------------------------------------------------------------------------
@@ -702,19 +702,30 @@ def tool_summarize(args):
 
 def await_response(request_id):
     """Reads and processes lines until the reply to our request `request_id` arrives, the
-    wait times out, too many unrelated lines arrive, or input ends. Returns the reply."""
+    wait times out, too many unrelated lines arrive, or input ends. Returns the reply.
+
+    A wait nested in another (a summarize call that arrived while an earlier one waits)
+    ends no later than the outer one: the outer call cannot answer before the inner one
+    returns, so every call is answered within the timeout of the first."""
     deadline = time.monotonic() + SAMPLING_TIMEOUT
+    enclosing = SAMPLING["deadline"]
+    if enclosing is not None:
+        deadline = min(deadline, enclosing)
+    SAMPLING["deadline"] = deadline
     others = 0
-    while request_id not in RESPONSES:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or others >= SAMPLING_MAX_OTHER_LINES:
-            log("gave up waiting for the reply to %s" % request_id)
-            break
-        line = READER.readline(timeout=remaining)
-        if line is None or line is LineReader.TIMEOUT:
-            break
-        if not handle_line(line):
-            others += 1
+    try:
+        while request_id not in RESPONSES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or others >= SAMPLING_MAX_OTHER_LINES:
+                log("gave up waiting for the reply to %s" % request_id)
+                break
+            line = READER.readline(timeout=remaining)
+            if line is None or line is LineReader.TIMEOUT:
+                break
+            if not handle_line(line):
+                others += 1
+    finally:
+        SAMPLING["deadline"] = enclosing
     return RESPONSES.pop(request_id, None)
 
 

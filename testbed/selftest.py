@@ -801,6 +801,64 @@ def twin_sampling_gives_up_after_many_lines():
                "gave up with isError", msg, pongs)
 
 
+@test
+def twin_sampling_wait_is_short_by_default():
+    # Well below the fuzzer's request deadline (1 s in its tests).
+    with twin(sampling=True) as s:
+        start = time.monotonic()
+        s.send({"jsonrpc": "2.0", "id": "call", "method": "tools/call",
+                "params": {"name": "summarize", "arguments": {"text": "t"}}})
+        s.read_json()
+        expect(s.reply_to("call")["result"]["isError"] is True, "gives up")
+        elapsed = time.monotonic() - start
+        expect(elapsed < 0.8, "gave up after %.2f s, not about 0.3 s" % elapsed)
+
+
+@test
+def sampling_waits_nested_in_another_end_with_it():
+    # A summarize call that arrives while another waits for its sampling reply must not
+    # keep the first one waiting beyond its own timeout.
+    for mode in (twin, bug):
+        with mode("--sampling-timeout", "1", sampling=True) as s:
+            start = time.monotonic()
+            for call in ("outer", "inner"):
+                s.send({"jsonrpc": "2.0", "id": call, "method": "tools/call",
+                        "params": {"name": "summarize", "arguments": {"text": "t"}}})
+                request = s.read_json()
+                expect(request.get("method") == "sampling/createMessage", "sampling request",
+                       request)
+                time.sleep(0.6)
+            answered = {}
+            while len(answered) < 2:
+                msg = s.read_json()
+                answered[msg.get("id")] = msg
+            elapsed = time.monotonic() - start
+            for call in ("outer", "inner"):
+                expect(answered[call]["result"]["isError"] is True, "gave up on " + call,
+                       answered)
+            expect(elapsed < 1.4, "both calls answered after %.2f s, not about 1 s" % elapsed)
+
+
+@test
+def twin_deep_lines_while_waiting_for_sampling():
+    deep = b"[" * 10000 + b"]" * 10000
+    nested = b"[" * 300 + b"1" + b"]" * 300
+    with twin("--sampling-timeout", "2", sampling=True) as s:
+        s.send({"jsonrpc": "2.0", "id": "call", "method": "tools/call",
+                "params": {"name": "summarize", "arguments": {"text": "t"}}})
+        request = s.read_json()
+        reply = raw_reply(s, deep)
+        expect(reply.get("id") is None and reply["error"]["code"] == -32700,
+               "parse error for a line too deep for Python", reply)
+        reply = raw_reply(s, b'{"jsonrpc":"2.0","id":"deep","method":"ping","params":{"a":'
+                          + nested + b"}}")
+        expect(reply == {"jsonrpc": "2.0", "id": "deep", "result": {}},
+               "a request nested 300 deep is answered", reply)
+        s.send({"jsonrpc": "2.0", "id": request["id"], "result": {
+            "role": "assistant", "content": {"type": "text", "text": "ok"}, "model": "m"}})
+        expect(s.reply_to("call")["result"]["isError"] is False, "sampling completes")
+
+
 # ======================================================================================
 # JSON-RPC 2.0 conformance of the twin (and the shared code paths of bug mode)
 # ======================================================================================

@@ -24,7 +24,7 @@ pub(crate) fn check_error_reply(
     let mut text = String::new();
     collect_strings(error.get("message"), &mut text);
     collect_strings(error.get("data"), &mut text);
-    let (what, summary) = match traces::find(&text) {
+    let (what, summary) = match traces::find(&text).filter(|_| !reflected(request)) {
         Some(trace) => {
             let summary = format!(
                 "error reply to {label} leaks a stack trace ({})",
@@ -58,11 +58,51 @@ pub(crate) fn check_tool_result(
         }
     }
     let trace = traces::find(&text)?;
+    if reflected(request) {
+        return None;
+    }
     let summary = format!(
         "tool error from {label} leaks a stack trace ({})",
         trace.describe()
     );
     Some(finding(label, &trace.what, summary, line, request))
+}
+
+/// Whether the request itself carries trace-like text: a server that echoes its input
+/// (an "unknown tool" error quoting the name) would otherwise look like it leaks a trace,
+/// and a fuzzer learns such strings from the oracle's own comparisons.
+fn reflected(request: Option<&[u8]>) -> bool {
+    let Some(request) = request else {
+        return false;
+    };
+    let text = request.strip_suffix(b"\n").unwrap_or(request);
+    let mut strings = String::new();
+    match serde_json::from_slice::<Value>(text) {
+        Ok(value) => collect_all_strings(&value, &mut strings),
+        Err(_) => strings = String::from_utf8_lossy(text).into_owned(),
+    }
+    traces::find(&strings).is_some()
+}
+
+fn collect_all_strings(value: &Value, text: &mut String) {
+    if text.len() >= MAX_TEXT_BYTES {
+        return;
+    }
+    match value {
+        Value::String(string) => {
+            text.push_str(string);
+            text.push('\n');
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_all_strings(item, text)),
+        Value::Object(map) => map.iter().for_each(|(key, item)| {
+            text.push_str(key);
+            text.push('\n');
+            collect_all_strings(item, text);
+        }),
+        _ => {}
+    }
 }
 
 fn finding(
@@ -170,5 +210,20 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn a_trace_the_request_carried_is_reflection() {
+        let request = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x panicked at src/a.rs:1:2"}}"#;
+        let error = serde_json::json!({
+            "code": -32602,
+            "message": "unknown tool \"x panicked at src/a.rs:1:2\"",
+        });
+        assert_eq!(
+            check_error_reply("tools/call:?", &error, b"{}", Some(request)),
+            None
+        );
+        let leaked = serde_json::json!({"code": -32602, "message": "thread 'main' panicked at src/a.rs:1:2"});
+        assert!(check_error_reply("tools/call:x", &leaked, b"{}", Some(b"{}")).is_some());
     }
 }

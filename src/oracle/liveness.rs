@@ -187,7 +187,7 @@ fn limit(text: &str) -> String {
 
 /// Strips what varies between runs of the same crash from one stderr line: ANSI colour
 /// codes, control characters, directories, hex addresses (`0x_`) and digit runs (`N`).
-fn normalize_line(line: &str) -> String {
+pub(crate) fn normalize_line(line: &str) -> String {
     let mut words = Vec::new();
     for word in line.split_whitespace() {
         let word = strip_ansi(word);

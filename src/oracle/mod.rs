@@ -147,7 +147,8 @@ fn tail(text: &str, limit: usize) -> &str {
 }
 
 /// Runs a script through a fresh [`Tracker`] and returns every finding's signature and
-/// severity. Steps: `> line` is sent, `< line` is received, `end` ends the script.
+/// severity. Steps: `> line` is sent, `< line` is received, `end` ends the script, `eof`
+/// is the end of the target's output.
 #[cfg(test)]
 fn findings_of(script: &[&str]) -> Vec<(String, crate::Severity)> {
     let mut tracker = Tracker::new();
@@ -169,8 +170,10 @@ fn run_script(tracker: &mut Tracker, script: &[&str]) -> Vec<(String, crate::Sev
             );
         } else if *step == "end" {
             findings.extend(tracker.end_of_script());
+        } else if *step == "eof" {
+            findings.extend(tracker.end_of_input());
         } else {
-            panic!("a script step starts with `> `, `< ` or is `end`: {step:?}");
+            panic!("a script step starts with `> `, `< ` or is `end` or `eof`: {step:?}");
         }
     }
     findings

@@ -186,7 +186,11 @@ impl Session {
         let mut previous = None;
         loop {
             match self.child.recv(deadline) {
-                Recv::Output(Output::Eof, _) => break,
+                Recv::Output(Output::Eof, _) => {
+                    // Nothing more can be answered now: judge what was left optional.
+                    report.findings.extend(self.tracker.end_of_input());
+                    break;
+                }
                 Recv::Output(output, at) => {
                     self.handle_output(output, at, &mut report, &mut previous)
                 }

@@ -2,12 +2,15 @@
 //!
 //! Every line sent registers what it is owed: a valid request with a normal id exactly one
 //! reply; odd-id requests, requests of odd shape, batch members and invalid lines at most
-//! one; a line that is not JSON or an empty batch at most one error with id null. Every
-//! line the target prints is matched against that (see `receive.rs`): by id (replies may
-//! come in any order, and a client may reuse an id, so it is a multiset), then loosely (an
-//! id whose type or value changed), then against the history of answered ids (a
-//! duplicate) or nothing (an unknown id). Optional expectations live until the child dies,
-//! bounded, so a late reply in a later script is not flagged.
+//! one; a line that is not JSON or an empty batch at most one error with id null; a line
+//! read only in part (too deep, or with a number beyond `f64`) at most one reply of any
+//! kind per message. Every line the target prints is matched against that (see
+//! `receive.rs`): by id (replies may come in any order, and a client may reuse an id, so
+//! it is a multiset, and among lines sharing an id the reply goes to the one it fits best),
+//! then loosely (an id whose type or value changed), then against the history of answered
+//! ids (a duplicate) or nothing (an unknown id). Optional expectations live until the
+//! child dies, bounded, so a late reply in a later script is not flagged; a missing one is
+//! reported a script later, or at end of input.
 
 mod receive;
 
@@ -116,6 +119,10 @@ struct Entry {
     keys: Vec<IdKey>,
     /// A missing reply was already reported by `end_of_script`.
     reported: bool,
+    /// The script it was sent in (the count of `end_of_script` calls before).
+    script: u64,
+    /// An invalid notification: an object with a string method and no id member.
+    notification: bool,
 }
 
 impl Entry {
@@ -133,6 +140,8 @@ impl Entry {
             members: Vec::new(),
             keys: Vec::new(),
             reported: false,
+            script: 0,
+            notification: false,
         }
     }
 }
@@ -143,9 +152,11 @@ impl Entry {
 /// printed ([`Tracker::on_received`]). A valid request with a normal id is owed exactly
 /// one reply ([`Tracker::pending`]); odd-id requests, requests of odd shape, batch members and
 /// invalid lines at most one; a line that is not JSON or an empty batch at most one
-/// error with id null. Replies are matched by id in any order, ids may be reused, and
-/// optional expectations live until the child dies (bounded), so a late reply in a later
-/// script is not flagged.
+/// error with id null; a line read only in part at most one reply of any kind per
+/// message. Replies are matched by id in any order, ids may be reused, and optional
+/// expectations live until the child dies (bounded), so a late reply in a later script is
+/// not flagged. Call [`Tracker::end_of_script`] after each barrier and
+/// [`Tracker::end_of_input`] once the target's stdout is closed.
 ///
 /// ```
 /// use mcpfuzz::oracle::{Message, Tracker};
@@ -281,19 +292,37 @@ impl Tracker {
         true
     }
 
-    /// Call once the barrier ping that ends a script is answered: reports lines that got
-    /// none of the optional replies JSON-RPC recommends (Low). They stay registered, so a
-    /// reply that comes later is still not flagged.
+    /// Call once the barrier ping that ends a script is answered: reports lines sent in
+    /// an earlier script that got none of the optional replies JSON-RPC recommends (Low).
+    ///
+    /// Lines of this script are judged at the end of the next one, or by
+    /// [`Tracker::end_of_input`]: a target that serves requests concurrently may answer
+    /// the barrier before a reply still in the making (a batch member waiting for the
+    /// client's sampling reply). Reported lines stay registered, so a reply that comes
+    /// later is still not flagged.
     pub fn end_of_script(&mut self) -> Vec<Finding> {
+        let this_script = self.n_scripts;
+        self.n_scripts += 1;
+        self.report_unanswered(this_script)
+    }
+
+    /// Call once the target's stdout reached end of file: reports every line that got
+    /// none of the optional replies JSON-RPC recommends (Low), since none can come now.
+    pub fn end_of_input(&mut self) -> Vec<Finding> {
+        self.report_unanswered(u64::MAX)
+    }
+
+    /// Reports the unanswered lines sent before script number `before`.
+    fn report_unanswered(&mut self, before: u64) -> Vec<Finding> {
         let mut findings = Vec::new();
         for entry in self.entries.values_mut() {
-            if entry.reported || entry.batch.is_some() {
+            if entry.reported || entry.batch.is_some() || entry.script >= before {
                 continue;
             }
             // An object with a string method and no id member is a notification, if an
             // invalid one: JSON-RPC forbids replying to notifications, so silence is as
             // right as an Invalid Request error.
-            if matches!(entry.owed, Owed::Invalid) && is_invalid_notification(&entry.line) {
+            if entry.notification {
                 continue;
             }
             let (rule, summary) = match entry.owed {
@@ -326,7 +355,6 @@ impl Tracker {
                 None,
             ));
         }
-        self.n_scripts += 1;
         findings
     }
 
@@ -413,9 +441,42 @@ impl Tracker {
                         .and_then(IdKey::of)
                         .into_iter()
                         .collect(),
+                    notification: id.is_none() && batch.is_none() && is_invalid_notification(line),
                     id,
                     ..Entry::new(Owed::Invalid, label, line, at, batch)
                 }
+            }
+            Outgoing::PartlyRead {
+                ids,
+                label,
+                n_messages,
+            } => {
+                let label = self.relabel(label);
+                if label != "-" && label != "batch" {
+                    self.last_label = Some(label.clone());
+                }
+                let mut keys: Vec<IdKey> = Vec::new();
+                for key in ids.iter().filter_map(IdKey::of) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                let id = match &ids[..] {
+                    [id] => Some(id.clone()),
+                    _ => None,
+                };
+                // One expectation per message: each may be answered on its own, by id
+                // or with id null.
+                let mut last = None;
+                for _ in 0..n_messages.max(1) {
+                    let entry = Entry {
+                        keys: keys.clone(),
+                        id: id.clone(),
+                        ..Entry::new(Owed::PartlyRead, label.clone(), line, at, batch)
+                    };
+                    last = Some(self.insert(entry));
+                }
+                return last;
             }
             Outgoing::Malformed => Entry {
                 keys: maybe_ids(line).iter().filter_map(IdKey::of).collect(),
@@ -470,6 +531,10 @@ impl Tracker {
         } else {
             self.n_optional += 1;
         }
+        let entry = Entry {
+            script: self.n_scripts,
+            ..entry
+        };
         self.entries.insert(seq, entry);
         if self.n_optional > MAX_OPTIONAL {
             let oldest = self

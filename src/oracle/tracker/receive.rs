@@ -1,9 +1,10 @@
 //! The receiving side of the [`Tracker`]: matching each line the target printed to what
 //! it answers, and the rules that need the match.
 
-use super::{Message, Received, Reply, Tracker, MAX_ANSWERED};
+use super::{Entry, Message, Received, Reply, Tracker, MAX_ANSWERED};
 use crate::oracle::ids::{contains, loosely_equal, maybe_ids, IdKey};
 use crate::oracle::protocol::{self, Owed};
+use crate::oracle::shapes;
 use crate::oracle::{overlong_line_finding, ErrorClass, Outcome};
 use crate::wire::{self, Incoming, Response};
 use crate::{Finding, Severity};
@@ -144,20 +145,22 @@ impl Tracker {
                 received.messages.push(Message::Other);
             }
             Incoming::NonJson { text } => {
-                let label = self.last_label_or_dash();
                 let finding = if text.trim().is_empty() {
                     protocol::finding(
                         "blank-line-output",
-                        &label,
+                        &self.last_label_or_dash(),
                         Severity::Low,
                         "the target printed a blank line on stdout".to_owned(),
                         line,
                         None,
                     )
                 } else {
+                    // The stray text names the bug better than the request that happened
+                    // to be last (its reply may come after the next request is sent), so
+                    // it is the place in the signature, with numbers and paths masked.
                     protocol::finding(
                         "non-json-output",
-                        &label,
+                        &super::super::liveness::normalize_line(&text),
                         Severity::Medium,
                         "the target printed a line that is not JSON on stdout".to_owned(),
                         line,
@@ -216,9 +219,16 @@ impl Tracker {
             } else {
                 ("id-type-changed", Severity::Medium)
             };
+            // Ids are rewritten in one place of a server, whatever the method: the
+            // conversion, not the label, identifies the bug.
+            let conversion = format!(
+                "{}-to-{}",
+                json_type(entry.id.as_ref()),
+                json_type(Some(&id))
+            );
             received.findings.push(protocol::finding(
                 rule,
-                &entry.label,
+                &conversion,
                 severity,
                 format!("reply to {} changed the id {sent} to {id}", entry.label),
                 line,
@@ -262,27 +272,19 @@ impl Tracker {
                 .map(|seq| (seq, false));
         }
         if let Some(seqs) = self.by_key.get(key) {
-            // An id read from a line we could not parse is a guess; a real id wins, or a
-            // reply to a request would be taken for a lenient parse of an older line and
-            // the request would look hung.
-            let real = seqs.iter().find(|seq| {
-                self.entries
-                    .get(seq)
-                    .is_some_and(|entry| entry.owed != Owed::Malformed)
-            });
-            if let Some(seq) = real.or(seqs.first()) {
-                return Some((*seq, false));
+            if let Some(seq) = self.best_fit(seqs.iter().copied(), response) {
+                return Some((seq, false));
             }
         }
-        let loose = self.entries.iter().find(|(_, entry)| {
+        let loose = self.entries.iter().filter(|(_, entry)| {
             let odd = matches!(entry.owed, Owed::Request { odd_id: true, .. });
             entry
                 .id
                 .as_ref()
                 .is_some_and(|sent| loosely_equal(sent, id, odd))
         });
-        if let Some((seq, _)) = loose {
-            return Some((*seq, true));
+        if let Some(seq) = self.best_fit(loose.map(|(seq, _)| *seq), response) {
+            return Some((seq, true));
         }
         // A parse error that names an id the line did not visibly carry.
         if response.error_code() == Some(-32700) {
@@ -295,25 +297,35 @@ impl Tracker {
         None
     }
 
-    /// The expectation a reply with id null answers. Only errors qualify, except that an
-    /// invalid request whose own id was null may get a result. Preferred: an expectation
-    /// from the same kind of line (inside an array or not), then one whose recommended
-    /// code the error carries, then the oldest.
+    /// Of several outstanding expectations a reply's id matches (a client may reuse an
+    /// id, even across kinds of lines), the one it most likely answers: the best
+    /// [`fit`], the oldest among equals. `None` when `seqs` is empty.
+    fn best_fit(&self, seqs: impl Iterator<Item = u64>, response: &Response) -> Option<u64> {
+        let candidates: Vec<u64> = seqs.filter(|seq| self.entries.contains_key(seq)).collect();
+        if let [only] = candidates[..] {
+            return Some(only);
+        }
+        let mut best: Option<(u8, u64)> = None;
+        for seq in candidates {
+            let Some(entry) = self.entries.get(&seq) else {
+                continue;
+            };
+            let score = fit(&entry.owed, response);
+            if best.is_none_or(|(best_score, _)| score > best_score) {
+                best = Some((score, seq));
+            }
+        }
+        best.map(|(_, seq)| seq)
+    }
+
+    /// The expectation a reply with id null answers: the best [`null_fit`], the oldest
+    /// among equals.
     fn find_null_answered(&self, response: &Response, in_array: bool) -> Option<u64> {
-        let is_error = response.error.is_some();
-        let code = response.error_code();
         let mut best: Option<(u8, u64)> = None;
         for (seq, entry) in &self.entries {
-            if !entry.null_ok {
+            let Some(score) = null_fit(entry, response, in_array) else {
                 continue;
-            }
-            let null_id_invalid = entry.owed == Owed::Invalid && entry.id == Some(Value::Null);
-            if !(is_error || null_id_invalid) {
-                continue;
-            }
-            let same_kind = u8::from(in_array == entry.batch.is_some());
-            let code_fits = u8::from(code.is_some() && code == entry.owed.expected_code());
-            let score = 2 * same_kind + code_fits;
+            };
             if best.is_none_or(|(best_score, _)| score > best_score) {
                 best = Some((score, *seq));
             }
@@ -407,6 +419,99 @@ impl Tracker {
     }
 }
 
+/// How well a reply fits an expectation its id matched; higher is better.
+///
+/// An error whose code JSON-RPC names for that kind of line fits best (a parse error for
+/// a line with a guessed id, Invalid Request for an invalid request or response). A
+/// result never answers a response the client sent: a server that could not read one
+/// answers it with an error or not at all, so an invalid response object never takes a
+/// request's result, and the request does not look hung. Then the id's certainty: a
+/// request's id is certain, unless the reply breaks what the request asks of it (its
+/// result shape, the error code of an unknown method) and so may answer an older line
+/// read only in part; an invalid line's id was read, though the target may not have; an
+/// id guessed from a line that is not JSON least of all.
+fn fit(owed: &Owed, response: &Response) -> u8 {
+    let is_error = response.error.is_some();
+    let code = response.error_code();
+    let code_fits = is_error && code_fits(owed, code);
+    let natural = is_error || *owed != Owed::InvalidResponse;
+    let certainty = match owed {
+        Owed::Request { method, .. } => {
+            let plausible = match (&response.result, &response.error) {
+                (Some(result), None) => shapes::check(method, result).is_ok(),
+                (None, Some(_)) => owed
+                    .expected_code()
+                    .is_none_or(|expected| code == Some(expected)),
+                _ => true,
+            };
+            2 + u8::from(plausible)
+        }
+        Owed::PartlyRead => 2,
+        Owed::Invalid => 1,
+        Owed::InvalidResponse | Owed::Malformed | Owed::EmptyBatch | Owed::Batch { .. } => 0,
+    };
+    8 * u8::from(code_fits) + 4 * u8::from(natural) + certainty
+}
+
+/// How well a reply with id null fits an outstanding expectation; `None` when it cannot
+/// answer it. Only errors qualify, except that an invalid request whose own id was null,
+/// or a line read only in part, may get a result.
+///
+/// First whether it is of the same kind (inside an array or not: a reply outside an array
+/// answers no batch member). Then how JSON-RPC has the target answer that line with id
+/// null, best first:
+/// 5. a line whose id could not be read, with the code JSON-RPC names for it: a parse
+///    error for a line that is not JSON, Invalid Request for an empty batch or an invalid
+///    message without a usable id;
+/// 4. a line read only in part, with the parse error of a parser that gave up, or (without
+///    a usable id) the Invalid Request of one that read it;
+/// 3. an Invalid Request error for a line that may get one or nothing (an invalid
+///    notification; an invalid response, which MCP peers commonly drop) or whose id the
+///    target may not trust (an invalid message);
+/// 2. a deviation: a batch of requests rejected as a whole, another code or a result for
+///    a line of the first two kinds;
+/// 1. a line with a usable id otherwise (a target that read the id echoes it);
+/// 0. a batch of notifications, owed nothing at all.
+fn null_fit(entry: &Entry, response: &Response, in_array: bool) -> Option<u8> {
+    let is_error = response.error.is_some();
+    let null_id_invalid = entry.owed == Owed::Invalid && entry.id == Some(Value::Null);
+    if !entry.null_ok || !(is_error || null_id_invalid || entry.owed == Owed::PartlyRead) {
+        return None;
+    }
+    let invalid_request = is_error && response.error_code() == Some(-32600);
+    let identified = !entry.keys.is_empty() && entry.owed != Owed::Malformed;
+    let tier = match &entry.owed {
+        Owed::Batch {
+            has_requests: false,
+        } => 0,
+        Owed::Batch { .. } => 2,
+        Owed::PartlyRead if is_error && response.error_code() == Some(-32700) => 4,
+        Owed::PartlyRead if identified => 1,
+        Owed::PartlyRead if invalid_request => 4,
+        Owed::PartlyRead => 2,
+        Owed::InvalidResponse | Owed::Invalid if invalid_request && identified => 3,
+        Owed::Invalid if invalid_request && entry.notification => 3,
+        Owed::InvalidResponse if invalid_request => 3,
+        _ if identified || entry.notification || entry.owed == Owed::InvalidResponse => 1,
+        owed if is_error && response.error_code() == owed.expected_code() => 5,
+        _ => 2,
+    };
+    Some(8 * u8::from(in_array == entry.batch.is_some()) + tier)
+}
+
+/// Whether an error `code` is one JSON-RPC names for what was sent: its
+/// [`expected_code`](Owed::expected_code), or Invalid Request for an invalid response. A
+/// line read only in part has none: what it said is not known.
+fn code_fits(owed: &Owed, code: Option<i64>) -> bool {
+    let Some(code) = code else {
+        return false;
+    };
+    match owed {
+        Owed::InvalidResponse => code == -32600,
+        owed => owed.expected_code() == Some(code),
+    }
+}
+
 fn bad_version(method: &str, what: &str, line: &[u8]) -> Finding {
     let label = wire::method_label(method);
     protocol::finding(
@@ -417,6 +522,19 @@ fn bad_version(method: &str, what: &str, line: &[u8]) -> Finding {
         line,
         None,
     )
+}
+
+/// The JSON type of an id, for signatures.
+fn json_type(value: Option<&Value>) -> &'static str {
+    match value {
+        None | Some(Value::Null) => "null",
+        Some(Value::String(_)) => "string",
+        Some(Value::Number(number)) if number.is_f64() => "float",
+        Some(Value::Number(_)) => "integer",
+        Some(Value::Bool(_)) => "bool",
+        Some(Value::Array(_)) => "array",
+        Some(Value::Object(_)) => "object",
+    }
 }
 
 #[cfg(test)]
@@ -487,21 +605,65 @@ mod tests {
     #[test]
     fn late_optional_reply_in_a_later_script_is_not_flagged() {
         let mut tracker = Tracker::new();
-        let first = [
-            "> {not json",
+        let barrier = [
             r#"> {"jsonrpc":"2.0","id":1000000000,"method":"ping"}"#,
             r#"< {"jsonrpc":"2.0","id":1000000000,"result":{}}"#,
             "end",
         ];
+        let first = ["> {not json", barrier[0], barrier[1], barrier[2]];
+        assert_eq!(run_script(&mut tracker, &first), vec![]);
         assert_eq!(
-            run_script(&mut tracker, &first),
+            run_script(&mut tracker, &barrier),
             vec![("protocol/no-parse-error-reply/-".to_owned(), Severity::Low)]
         );
-        let second = [
+        let third = [
             r#"< {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#,
             "end",
+            "eof",
         ];
-        assert_eq!(run_script(&mut tracker, &second), vec![]);
+        assert_eq!(run_script(&mut tracker, &third), vec![]);
+    }
+
+    #[test]
+    fn an_optional_reply_may_come_after_the_barrier_reply() {
+        // A concurrent target answers the barrier while a batch member still waits for
+        // the client's sampling reply.
+        // See: protocol/no-batch-reply/- against the twin (fuzz --seed 1, protocol-54278c8e)
+        let batch = r#"> [{"jsonrpc":"2.0","id":4338,"method":"tools/call","params":{"name":"summarize","arguments":{"text":"a"}}}]"#;
+        let sampling = r#"< {"jsonrpc":"2.0","id":"s-1","method":"sampling/createMessage","params":{"messages":[],"maxTokens":100}}"#;
+        let answer = r#"> {"jsonrpc":"2.0","id":"s-1","result":{"role":"assistant","content":{"type":"text","text":"ok"},"model":"m"}}"#;
+        let barrier = r#"> {"jsonrpc":"2.0","id":1000000001,"method":"ping"}"#;
+        let pong = r#"< {"jsonrpc":"2.0","id":1000000001,"result":{}}"#;
+        let reply = r#"< [{"jsonrpc":"2.0","id":4338,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}}]"#;
+        assert_eq!(
+            findings_of(&[batch, sampling, answer, barrier, pong, "end", reply, "eof"]),
+            vec![]
+        );
+        // Never answered: reported at the end of the next script, or at end of input
+        // when there is none (a replay runs the transcript as one script).
+        let next_script = [
+            r#"> {"jsonrpc":"2.0","id":1000000002,"method":"ping"}"#,
+            r#"< {"jsonrpc":"2.0","id":1000000002,"result":{}}"#,
+        ];
+        let no_batch_reply = vec![("protocol/no-batch-reply/-".to_owned(), Severity::Low)];
+        assert_eq!(
+            findings_of(&[
+                batch,
+                barrier,
+                pong,
+                "end",
+                next_script[0],
+                next_script[1],
+                "end",
+                "eof"
+            ]),
+            no_batch_reply
+        );
+        assert_eq!(
+            findings_of(&[batch, barrier, pong, "end", "eof"]),
+            no_batch_reply
+        );
+        assert_eq!(findings_of(&[batch, "eof", "eof"]), no_batch_reply);
     }
 
     #[test]
