@@ -25,7 +25,7 @@ fn fuzzing_the_demo_finds_every_planted_bug_and_each_reproducer_replays() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let crashes = TempDir::new("demo");
     let output = run(mcpfuzz()
-        .args(["fuzz", "--runs", "3000", "--seed", "1", "--crashes"])
+        .args(["fuzz", "--runs", "700", "--seed", "1", "--crashes"])
         .arg(crashes.path())
         .env("MCPFUZZ_TIMEOUT_MS", "1000"));
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -57,7 +57,7 @@ fn the_well_behaved_twin_yields_nothing() {
         .args([
             "fuzz",
             "--runs",
-            "3000",
+            "1500",
             "--seed",
             "1",
             "--target",
