@@ -15,22 +15,8 @@ use super::{Mostly, SmallBytes};
 /// The name used when the catalog lists no tool.
 const MADE_UP_TOOL: &str = "nonexistent_tool";
 
-/// Methods a server answers, for near misses.
-pub(crate) const KNOWN_METHODS: &[&str] = &[
-    "initialize",
-    "ping",
-    "tools/list",
-    "tools/call",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "resources/subscribe",
-    "resources/unsubscribe",
-    "prompts/list",
-    "prompts/get",
-    "completion/complete",
-    "logging/setLevel",
-];
+/// Methods a server answers, for near misses: the protocol's own list.
+pub(crate) const KNOWN_METHODS: &[&str] = crate::wire::SERVER_METHODS;
 
 /// Methods a client answers; a server should refuse them.
 const CLIENT_METHODS: &[&str] = &["sampling/createMessage", "roots/list", "elicitation/create"];
