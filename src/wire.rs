@@ -194,8 +194,9 @@ pub enum Outgoing {
     /// [`MAX_PARSED_DEPTH`], or with a number beyond `f64` (`1e999`). Whether the target's
     /// parser reads it (then it is owed what it says) or gives up (Python raises
     /// RecursionError near 1,000 levels; a parser may refuse `1e999`) cannot be told from
-    /// here, so it is owed at most `n_messages` replies of any kind, each with one of
-    /// `ids` or null, and silence is as right.
+    /// here, so it is owed at most one reply of any kind (one per member of an array,
+    /// in an array), each with one of `ids` or null, or one parse error, and silence is as
+    /// right.
     PartlyRead {
         /// The ids of the message, or of the members of a batch, that are strings or
         /// numbers.
@@ -203,8 +204,8 @@ pub enum Outgoing {
         /// The label of the message (its method's, see [`request_label`]), `batch` for an
         /// array, `-` when there is none.
         label: String,
-        /// One for an object, the number of members for a non-empty array.
-        n_messages: usize,
+        /// The number of members when the line is an array.
+        batch_size: Option<usize>,
     },
     /// Not JSON, or not UTF-8: owed at most one Parse error with id null.
     Malformed,
@@ -271,7 +272,7 @@ fn classify_partly_read(value: Value) -> Outgoing {
         Value::Array(items) => Outgoing::PartlyRead {
             ids: items.iter().filter_map(usable_id).collect(),
             label: "batch".to_owned(),
-            n_messages: items.len(),
+            batch_size: Some(items.len()),
         },
         value => {
             let label = match value.get("method") {
@@ -281,7 +282,7 @@ fn classify_partly_read(value: Value) -> Outgoing {
             Outgoing::PartlyRead {
                 ids: usable_id(&value).into_iter().collect(),
                 label,
-                n_messages: 1,
+                batch_size: None,
             }
         }
     }
@@ -844,7 +845,7 @@ mod tests {
             Outgoing::PartlyRead {
                 ids: vec![json!(4000000000_u64)],
                 label: "-".to_owned(),
-                n_messages: 1,
+                batch_size: None,
             }
         );
         let request = format!(
@@ -856,7 +857,7 @@ mod tests {
             Outgoing::PartlyRead {
                 ids: vec![json!("r")],
                 label: "tools/call:echo".to_owned(),
-                n_messages: 1,
+                batch_size: None,
             }
         );
         let batch = format!(
@@ -868,7 +869,7 @@ mod tests {
             Outgoing::PartlyRead {
                 ids: vec![json!(1)],
                 label: "batch".to_owned(),
-                n_messages: 3,
+                batch_size: Some(3),
             }
         );
         // Depth is no excuse for broken JSON, and a line within the limit is read whole.
@@ -905,7 +906,7 @@ mod tests {
             Outgoing::PartlyRead {
                 ids: vec![],
                 label: "-".to_owned(),
-                n_messages: 1,
+                batch_size: None,
             }
         );
         assert_eq!(
@@ -913,7 +914,7 @@ mod tests {
             Outgoing::PartlyRead {
                 ids: vec![],
                 label: "ping".to_owned(),
-                n_messages: 1,
+                batch_size: None,
             }
         );
         assert_eq!(

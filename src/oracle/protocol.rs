@@ -650,6 +650,40 @@ mod tests {
         );
         expect(&[&batch, &format!("< [{invalid},{invalid}]"), "eof"], &[]);
         expect(&[&batch, parse_error, "eof"], &[]);
+        // See: protocol/unknown-id/tools/call:store against the demo (fuzz --seed 1
+        // --runs 3000, protocol-8fb53549): the Invalid Request for a member of a deep
+        // batch, inside the batch's array, was taken for the answer to a later invalid
+        // request with an id.
+        let invalid_with_id = r#"> {"id":9507,"method":"tools/call","params":{"name":"store"}}"#;
+        let batch_of_two = format!(
+            r#"> [{},{{"jsonrpc":"2.0","id":9502,"method":"x"}}]"#,
+            deep(300)
+        );
+        let batch_reply = format!(
+            r#"< [{invalid},{{"jsonrpc":"2.0","id":9502,"error":{{"code":-32601,"message":"Method not found"}}}}]"#
+        );
+        let invalid_reply =
+            r#"< {"jsonrpc":"2.0","id":9507,"error":{"code":-32600,"message":"Invalid Request"}}"#;
+        expect(
+            &[
+                &batch_of_two,
+                invalid_with_id,
+                &batch_reply,
+                invalid_reply,
+                "eof",
+            ],
+            &[],
+        );
+        expect(
+            &[
+                &batch_of_two,
+                invalid_with_id,
+                parse_error,
+                invalid_reply,
+                "eof",
+            ],
+            &[],
+        );
         // The reply's own form is still checked, and a deep line that is broken is not
         // JSON.
         expect(

@@ -123,6 +123,9 @@ struct Entry {
     script: u64,
     /// An invalid notification: an object with a string method and no id member.
     notification: bool,
+    /// A member of an array read only in part: answered inside an array, unless the
+    /// target could not parse the line at all.
+    partly_read_member: bool,
 }
 
 impl Entry {
@@ -142,6 +145,7 @@ impl Entry {
             reported: false,
             script: 0,
             notification: false,
+            partly_read_member: false,
         }
     }
 }
@@ -449,7 +453,7 @@ impl Tracker {
             Outgoing::PartlyRead {
                 ids,
                 label,
-                n_messages,
+                batch_size,
             } => {
                 let label = self.relabel(label);
                 if label != "-" && label != "batch" {
@@ -468,10 +472,11 @@ impl Tracker {
                 // One expectation per message: each may be answered on its own, by id
                 // or with id null.
                 let mut last = None;
-                for _ in 0..n_messages.max(1) {
+                for _ in 0..batch_size.unwrap_or(1).max(1) {
                     let entry = Entry {
                         keys: keys.clone(),
                         id: id.clone(),
+                        partly_read_member: batch_size.is_some(),
                         ..Entry::new(Owed::PartlyRead, label.clone(), line, at, batch)
                     };
                     last = Some(self.insert(entry));

@@ -458,8 +458,8 @@ fn fit(owed: &Owed, response: &Response) -> u8 {
 /// or a line read only in part, may get a result.
 ///
 /// First whether it is of the same kind (inside an array or not: a reply outside an array
-/// answers no batch member). Then how JSON-RPC has the target answer that line with id
-/// null, best first:
+/// answers no batch member, unless it is the parse error for a whole array read only in
+/// part). Then how JSON-RPC has the target answer that line with id null, best first:
 /// 5. a line whose id could not be read, with the code JSON-RPC names for it: a parse
 ///    error for a line that is not JSON, Invalid Request for an empty batch or an invalid
 ///    message without a usable id;
@@ -478,6 +478,7 @@ fn null_fit(entry: &Entry, response: &Response, in_array: bool) -> Option<u8> {
     if !entry.null_ok || !(is_error || null_id_invalid || entry.owed == Owed::PartlyRead) {
         return None;
     }
+    let parse_error = is_error && response.error_code() == Some(-32700);
     let invalid_request = is_error && response.error_code() == Some(-32600);
     let identified = !entry.keys.is_empty() && entry.owed != Owed::Malformed;
     let tier = match &entry.owed {
@@ -485,7 +486,7 @@ fn null_fit(entry: &Entry, response: &Response, in_array: bool) -> Option<u8> {
             has_requests: false,
         } => 0,
         Owed::Batch { .. } => 2,
-        Owed::PartlyRead if is_error && response.error_code() == Some(-32700) => 4,
+        Owed::PartlyRead if parse_error => 4,
         Owed::PartlyRead if identified => 1,
         Owed::PartlyRead if invalid_request => 4,
         Owed::PartlyRead => 2,
@@ -496,7 +497,8 @@ fn null_fit(entry: &Entry, response: &Response, in_array: bool) -> Option<u8> {
         owed if is_error && response.error_code() == owed.expected_code() => 5,
         _ => 2,
     };
-    Some(8 * u8::from(in_array == entry.batch.is_some()) + tier)
+    let in_batch = entry.batch.is_some() || (entry.partly_read_member && !parse_error);
+    Some(8 * u8::from(in_array == in_batch) + tier)
 }
 
 /// Whether an error `code` is one JSON-RPC names for what was sent: its
