@@ -8,7 +8,6 @@ use crate::finding::{Finding, Kind};
 use crate::grammar::{self, Materializer};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
-use crate::target::SpawnOptions;
 use crate::transcript::Item;
 use crate::triage::{RunContext, Triage, Verdict, MAX_FLAKY_ATTEMPTS};
 use std::collections::BTreeMap;
@@ -153,7 +152,17 @@ impl Campaign {
         report.features.publish();
         self.summary.executions += 1;
         if !report.findings.is_empty() {
-            let since_spawn = session.transcript().to_vec();
+            // Known signatures need no transcript; copying up to a thousand items for them
+            // would cost every input of a server that trips a known rule each time.
+            let any_new = report
+                .findings
+                .iter()
+                .any(|finding| !self.triage.is_known(&finding.signature));
+            let since_spawn = if any_new {
+                session.transcript().to_vec()
+            } else {
+                Vec::new()
+            };
             for finding in &report.findings {
                 self.consider(finding, &items, &since_spawn);
             }
@@ -237,18 +246,8 @@ impl Campaign {
     }
 
     fn respawn(&mut self) -> Result<(), StartError> {
-        let root = self.sandbox.fresh_root().map_err(|source| {
-            StartError::Spawn(crate::target::SpawnError {
-                command: self.spec.command.clone(),
-                source,
-            })
-        })?;
-        let options = SpawnOptions {
-            sandbox: Some(root.clone()),
-            remove_on_drop: root.parent().map(PathBuf::from),
-            isolate_network: self.isolate_network,
-        };
-        let mut session = Session::start(&self.spec, &options, false)?;
+        let mut session =
+            Session::start_in_sandbox(&self.spec, &self.sandbox, self.isolate_network, false)?;
         self.summary.spawns += 1;
         if self.summary.spawns == 1 {
             self.catalog = session.catalog().clone();

@@ -7,7 +7,6 @@ use crate::minimize::{self, Budget};
 use crate::repro::{self, Found, Reproducer};
 use crate::sandbox::Sandbox;
 use crate::session::{Direction, Session, StartError};
-use crate::target::SpawnOptions;
 use crate::transcript::Item;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -43,18 +42,7 @@ pub fn replay(
     repeat: u32,
     keep_log: bool,
 ) -> Result<Replayed, StartError> {
-    let root = sandbox.fresh_root().map_err(|source| {
-        StartError::Spawn(crate::target::SpawnError {
-            command: spec.command.clone(),
-            source,
-        })
-    })?;
-    let options = SpawnOptions {
-        sandbox: Some(root.clone()),
-        remove_on_drop: root.parent().map(PathBuf::from),
-        isolate_network,
-    };
-    let mut session = Session::start(spec, &options, keep_log)?;
+    let mut session = Session::start_in_sandbox(spec, sandbox, isolate_network, keep_log)?;
     let mut replayed = Replayed {
         findings: session.take_startup_findings(),
         log: Vec::new(),

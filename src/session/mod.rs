@@ -95,6 +95,28 @@ impl Session {
         Ok(session)
     }
 
+    /// Starts the target in a fresh scratch root of `sandbox` (what `{sandbox}` expands
+    /// to, removed with the target), as every fuzzing and replay child is started.
+    pub fn start_in_sandbox(
+        spec: &TargetSpec,
+        sandbox: &crate::sandbox::Sandbox,
+        isolate_network: bool,
+        log: bool,
+    ) -> Result<Session, StartError> {
+        let root = sandbox.fresh_root().map_err(|source| {
+            StartError::Spawn(crate::target::SpawnError {
+                command: spec.command.clone(),
+                source,
+            })
+        })?;
+        let options = SpawnOptions {
+            remove_on_drop: root.parent().map(PathBuf::from),
+            sandbox: Some(root),
+            isolate_network,
+        };
+        Session::start(spec, &options, log)
+    }
+
     /// What discovery found.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
