@@ -4,13 +4,13 @@
 
 use crate::catalog::Catalog;
 use crate::config::{self, Origin, TargetSpec};
-use crate::finding::{Finding, Kind};
+use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
 use crate::transcript::Item;
 use crate::triage::{RunContext, Triage, Verdict, MAX_FLAKY_ATTEMPTS};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -75,6 +75,8 @@ pub struct Campaign {
     started: Instant,
     last_status: Instant,
     summary: Summary,
+    /// Signatures of information-only findings already printed.
+    notes: HashSet<String>,
 }
 
 impl Campaign {
@@ -107,6 +109,7 @@ impl Campaign {
             started: Instant::now(),
             last_status: Instant::now(),
             summary: Summary::default(),
+            notes: HashSet::new(),
         };
         campaign.respawn()?;
         let catalog = &campaign.catalog;
@@ -196,6 +199,13 @@ impl Campaign {
     }
 
     fn consider(&mut self, finding: &Finding, script: &[Item], since_spawn: &[Item]) {
+        // Information (markup reflected unescaped) is worth a line, not a reproducer.
+        if finding.severity == Severity::Info {
+            if self.notes.insert(finding.signature.clone()) {
+                eprintln!("mcpfuzz: note [info] {}", finding.summary);
+            }
+            return;
+        }
         let context = RunContext {
             executions: self.summary.executions,
             started: self.started,

@@ -37,10 +37,15 @@ impl Default for Timeouts {
 pub struct TargetSpec {
     /// Program and arguments; `{sandbox}` anywhere is replaced by the scratch directory.
     pub command: Vec<String>,
-    /// Variables added to the inherited environment.
+    /// Variables set for the target, on top of its scrubbed environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Working directory; the fuzzer's own when absent.
+    /// The fuzzer's variables the target may see besides the basics (PATH, locale,
+    /// interpreter and version-manager paths, certificates): exact names, `PREFIX_*`, or
+    /// `*` for all. `MCPFUZZ_ENV_PASSTHROUGH` adds to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_passthrough: Vec<String>,
+    /// Working directory; the sandbox root (what `{sandbox}` names) when absent.
     #[serde(default)]
     pub cwd: Option<PathBuf>,
     /// Deadlines.
@@ -65,6 +70,7 @@ impl TargetSpec {
         TargetSpec {
             command,
             env: BTreeMap::new(),
+            env_passthrough: Vec::new(),
             cwd: None,
             timeouts: Timeouts::default(),
             memory_limit_mb: None,
@@ -170,8 +176,8 @@ impl fmt::Display for ConfigError {
             ConfigError::BadFile { path, reason } => write!(
                 f,
                 "cannot use {}: {reason}; it needs a [target] table with \
-                 command = [\"program\", \"arg\", ...] (optional: env, cwd, timeouts, \
-                 memory_limit_mb, max_open_files)",
+                 command = [\"program\", \"arg\", ...] (optional: env, env_passthrough, cwd, \
+                 timeouts, memory_limit_mb, max_open_files)",
                 path.display()
             ),
         }
@@ -228,6 +234,8 @@ pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
             }
         }
     };
+    spec.env_passthrough
+        .extend(crate::target::environment::passthrough_from_environment());
     if let Ok(text) = std::env::var("MCPFUZZ_TIMEOUT_MS") {
         if let Ok(ms) = text.trim().parse::<u64>() {
             spec.timeouts.request_ms = ms.max(1);

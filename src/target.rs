@@ -2,9 +2,14 @@
 //! signal, fed through a non-blocking stdin with deadlines, read through a named thread
 //! that splits stdout into capped lines, with a bounded stderr tail kept for evidence.
 //!
+//! The target starts in a scrubbed environment ([`environment`]) with HOME, TMPDIR and its
+//! working directory inside its sandbox root, and with no-new-privileges set.
+//!
 //! Teardown kills the whole process group and reaps the child, so no zombie or orphan is
 //! left behind; if the fuzzer itself dies (SIGKILL, libFuzzer's `_Exit` on timeout), the
 //! kernel delivers SIGKILL to the child through `PR_SET_PDEATHSIG`.
+
+pub mod environment;
 
 use crate::config::TargetSpec;
 use crate::oracle::ExitStatus;
@@ -131,13 +136,30 @@ impl Child {
     /// Starts the target with piped stdio in its own process group.
     pub fn spawn(spec: &TargetSpec, options: &SpawnOptions) -> Result<Child, SpawnError> {
         let sandbox = options.sandbox.clone().unwrap_or_else(std::env::temp_dir);
-        let argv = spec.expanded_command(&sandbox);
+        let mut argv = spec.expanded_command(&sandbox);
+        // The target's working directory is its sandbox root unless the spec names one;
+        // relative file arguments (`build/index.js`) are then resolved where the user
+        // ran the fuzzer, as they meant them.
+        let cwd = match (&spec.cwd, &options.sandbox) {
+            (Some(cwd), _) => Some(cwd.clone()),
+            (None, Some(root)) => {
+                absolutize_file_arguments(&mut argv);
+                Some(root.clone())
+            }
+            (None, None) => None,
+        };
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .env_clear()
+            .envs(environment::scrubbed(
+                std::env::vars_os(),
+                &spec.env_passthrough,
+                options.sandbox.as_deref(),
+            ));
         // Hash seeds change dict and set order between runs; a fixed seed keeps a Python
         // target's behaviour, and so every replay, the same.
         if std::env::var_os("PYTHONHASHSEED").is_none() {
@@ -149,8 +171,8 @@ impl Child {
                 value.replace(crate::config::SANDBOX_TOKEN, &sandbox.display().to_string()),
             );
         }
-        if let Some(cwd) = &spec.cwd {
-            command.current_dir(cwd);
+        if let Some(cwd) = &cwd {
+            command.current_dir(cwd).env("PWD", cwd);
         }
         let limits = Limits::from_spec(spec, options.isolate_network);
         let parent = nix::unistd::getpid();
@@ -364,6 +386,8 @@ impl Limits {
                 "the fuzzer exited while the target started",
             ));
         }
+        // Nothing the target runs (a setuid helper an injection reaches) gains privileges.
+        nix::sys::prctl::set_no_new_privs()?;
         setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
         setrlimit(
             Resource::RLIMIT_NOFILE,
@@ -398,6 +422,26 @@ pub fn network_isolation_available() -> bool {
         });
     }
     matches!(command.status(), Ok(status) if status.success())
+}
+
+/// Makes relative words that name existing files absolute (from the fuzzer's working
+/// directory), since the target runs elsewhere. The program itself is left alone unless it
+/// has a `/` (a bare name is looked up on PATH); options (`-x`, `--x=y`) are left alone.
+fn absolutize_file_arguments(argv: &mut [String]) {
+    for (i, word) in argv.iter_mut().enumerate() {
+        let path = Path::new(word.as_str());
+        if word.is_empty()
+            || word.starts_with('-')
+            || path.is_absolute()
+            || (i == 0 && !word.contains('/'))
+            || !path.exists()
+        {
+            continue;
+        }
+        if let Ok(absolute) = std::path::absolute(path) {
+            *word = absolute.display().to_string();
+        }
+    }
 }
 
 fn set_nonblocking(stdin: &ChildStdin) {
@@ -649,6 +693,50 @@ mod tests {
         assert!(
             matches!(child.recv(soon()), Recv::Output(Output::Line(line), _) if line == b"after")
         );
+    }
+
+    #[test]
+    fn relative_file_arguments_become_absolute() {
+        let mut argv: Vec<String> = ["python3", "Cargo.toml", "-v", "no-such-file", "src"]
+            .iter()
+            .map(|word| word.to_string())
+            .collect();
+        absolutize_file_arguments(&mut argv);
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(argv[0], "python3");
+        assert_eq!(argv[1], here.join("Cargo.toml").display().to_string());
+        assert_eq!(argv[2..4], ["-v", "no-such-file"]);
+        assert_eq!(argv[4], here.join("src").display().to_string());
+    }
+
+    #[test]
+    fn the_sandboxed_target_runs_in_its_root_with_a_scrubbed_environment() {
+        let root = std::env::temp_dir().join(format!("mcpfuzz-env-root-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let root = root.canonicalize().unwrap();
+        let options = SpawnOptions {
+            sandbox: Some(root.clone()),
+            ..SpawnOptions::default()
+        };
+        let mut child = Child::spawn(
+            &spec("pwd; echo \"$HOME|$TMPDIR|${MCPFUZZ_TEST_SECRET:-unset}\""),
+            &options,
+        )
+        .unwrap();
+        let mut lines = Vec::new();
+        while let Recv::Output(Output::Line(line), _) = child.recv(soon()) {
+            lines.push(String::from_utf8(line).unwrap());
+        }
+        let root_text = root.display().to_string();
+        assert_eq!(
+            lines,
+            vec![
+                root_text.clone(),
+                format!("{root_text}/.home|{root_text}/.tmp|unset")
+            ]
+        );
+        drop(child);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

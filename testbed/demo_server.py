@@ -3,20 +3,29 @@
 
     python3 testbed/demo_server.py                  # planted bugs (the default fuzz target)
     python3 testbed/demo_server.py --well-behaved   # same tools and schemas, no bugs
+        --root DIR                                  # the directory the file tools work in
+                                                    # (default: the working directory)
 
 Transport: MCP stdio (spec 2025-06-18), one compact JSON-RPC 2.0 message per line on
 stdin/stdout; stdout carries protocol messages only, logs go to stderr.
 
 Every planted bug is marked `# PLANTED BUG (<kind>): ...` and guarded by
 `if not WELL_BEHAVED:`; testbed/README.md lists them. Standard library only.
+
+The file, shell and database tools work in ROOT, the working directory at startup (or
+--root DIR); testbed/sandbox_layout.py builds the tree the fuzzer runs them in.
 """
 
+import ast
 import base64
 import json
+import operator
 import os
 import re
 import select
 import signal
+import sqlite3
+import subprocess
 import sys
 import time
 
@@ -31,6 +40,8 @@ WELL_BEHAVED = False
 SAMPLING_TIMEOUT = 0.3  # seconds to wait for the client's sampling/createMessage reply
 SAMPLING_MAX_OTHER_LINES = 100  # give up waiting after this many unrelated lines
 SAMPLING_MAX_DEPTH = 4  # nested summarize calls while a sampling reply is awaited
+ROOT = ""  # real path of the directory the file tools work in; set by main()
+DATABASE = None  # the in-memory user database; opened by main()
 
 
 def log(text):
@@ -729,6 +740,402 @@ def await_response(request_id):
     return RESPONSES.pop(request_id, None)
 
 
+# --------------------------------------------------------------------------------------
+# Tools that work in ROOT: files, commands, a template, a database
+# --------------------------------------------------------------------------------------
+
+MAX_PATH = 1024  # characters in a path argument
+MAX_READ = 100000  # bytes of a file returned by read_file
+COMMAND_TIMEOUT = 2.0  # seconds a grep or sort may run
+COMMAND_OUTPUT = 65536  # bytes kept of a command's stdout and of its stderr
+QUERY_TIMEOUT = 1.0  # seconds a database query may run
+MAX_ROWS = 20  # rows of a query shown
+
+
+def nul_in_path(value, name):
+    """An error result when a path argument holds a NUL character, else None."""
+    if "\x00" in value:
+        return tool_error("Invalid arguments: '%s' must not contain NUL characters" % name)
+    return None
+
+
+def resolve(path):
+    """The real path of `path` taken relative to ROOT (an absolute path stays absolute)."""
+    return os.path.realpath(os.path.join(ROOT, path))
+
+
+def inside_root(real):
+    """True when the resolved path `real` is ROOT or lies below it."""
+    return os.path.commonpath([real, ROOT]) == ROOT
+
+
+def outside_root(path):
+    return tool_error("Access denied: %s is outside the working directory" % dumps(shorten(path)))
+
+
+def run_command(command, shell=False):
+    """Runs a command in ROOT: stdin from /dev/null (our stdin is the MCP pipe), the C
+    locale, at most COMMAND_TIMEOUT seconds and COMMAND_OUTPUT bytes of each output.
+    Returns (exit status, None when it was stopped or could not start; stdout; stderr).
+    The command stays in the server's process group, so whoever kills that group also
+    ends anything the command left behind."""
+    try:
+        proc = subprocess.Popen(
+            command,
+            shell=shell,
+            cwd=ROOT,
+            env=dict(os.environ, LC_ALL="C"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except (OSError, ValueError) as exc:
+        return None, "", "cannot run the command: %s" % exc
+    out, err = bytearray(), bytearray()
+    buffers = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    pending = set(buffers)
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    stopped = False
+    try:
+        while pending and not stopped:
+            remaining = deadline - time.monotonic()
+            ready = select.select(list(pending), [], [], max(0.0, remaining))[0]
+            if not ready:
+                stopped = True
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    pending.discard(fd)
+                    continue
+                buffer = buffers[fd]
+                buffer += chunk[: COMMAND_OUTPUT - len(buffer)]
+                if len(buffer) >= COMMAND_OUTPUT:
+                    stopped = True
+        if not stopped:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                stopped = True
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()  # anything the command left behind gets SIGPIPE
+        proc.stderr.close()
+    status = None if stopped else proc.returncode
+    return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+READ_FILE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "path": {
+            "type": "string",
+            "description": "Path of the file, relative to the working directory.",
+            "minLength": 1,
+            "maxLength": MAX_PATH,
+        }
+    },
+    "required": ["path"],
+    "additionalProperties": False,
+}
+
+
+def tool_read_file(args):
+    validated(args, READ_FILE_SCHEMA)
+    path = args["path"]
+    problem = nul_in_path(path, "path")
+    if problem:
+        return problem
+    real = resolve(path)
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, path traversal read): the confinement check compares
+        # string prefixes without a separator, so a sibling directory whose name starts
+        # with the root's name (root_old/, root-backup/) passes it, by a relative or an
+        # absolute path. realpath still resolves `..` and symlinks first.
+        allowed = real.startswith(ROOT)
+    else:
+        allowed = inside_root(real)
+    if not allowed:
+        return outside_root(path)
+    if not os.path.isfile(real):
+        if os.path.exists(real):
+            return tool_error("Not a regular file: %s" % dumps(shorten(path)))
+        return tool_error("No such file: %s" % dumps(shorten(path)))
+    try:
+        with open(real, "rb") as handle:
+            data = handle.read(MAX_READ + 1)
+    except OSError as exc:
+        return tool_error("Cannot read %s: %s" % (dumps(shorten(path)), exc.strerror or exc))
+    text = data[:MAX_READ].decode("utf-8", "replace")
+    if len(data) > MAX_READ:
+        text += "\n[truncated after %d bytes]" % MAX_READ
+    return tool_ok(text)
+
+
+SAVE_NOTE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "description": "File name of the note, relative to the working directory.",
+            "minLength": 1,
+            "maxLength": MAX_PATH,
+        },
+        "text": {"type": "string", "description": "Text of the note.", "maxLength": 10000},
+    },
+    "required": ["name", "text"],
+    "additionalProperties": False,
+}
+
+
+def tool_save_note(args):
+    validated(args, SAVE_NOTE_SCHEMA)
+    name, text = args["name"], args["text"]
+    problem = nul_in_path(name, "name")
+    if problem:
+        return problem
+    real = resolve(name)
+    mode = "w"
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, path traversal write): only names that start with ".."
+        # are refused, so "./../x", "docs/../../x" and absolute paths write outside the
+        # working directory. (Outside it a file is only ever created, never overwritten,
+        # so a fuzzing run cannot clobber anything that was already there.)
+        if name.startswith(".."):
+            return outside_root(name)
+        target = os.path.join(ROOT, name)
+        if not inside_root(real):
+            mode = "x"
+    else:
+        if not inside_root(real):
+            return outside_root(name)
+        target = real
+    try:
+        with open(target, mode, encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except FileExistsError:
+        return tool_error("A file named %s already exists" % dumps(shorten(name)))
+    except FileNotFoundError:
+        return tool_error("No such directory for %s" % dumps(shorten(name)))
+    except OSError as exc:
+        return tool_error("Cannot write %s: %s" % (dumps(shorten(name)), exc.strerror or exc))
+    return tool_ok("Saved %d characters to %s" % (len(text), dumps(name)))
+
+
+COUNT_MATCHES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "pattern": {
+            "type": "string",
+            "description": "A regular expression (grep basic syntax).",
+            "minLength": 1,
+            "maxLength": 1000,
+        }
+    },
+    "required": ["pattern"],
+    "additionalProperties": False,
+}
+
+
+def tool_count_matches(args):
+    validated(args, COUNT_MATCHES_SCHEMA)
+    pattern = args["pattern"]
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, shell): the pattern is pasted between single quotes into
+        # a shell command line; a quote in it ends the quoted word and the rest is shell
+        # syntax (`'; echo ...; '`, `'$(...)'`, backticks, a newline).
+        status, out, err = run_command("grep -c -r -- '%s' docs" % pattern, shell=True)
+    else:
+        if "\x00" in pattern:
+            return tool_error("Invalid arguments: 'pattern' must not contain NUL characters")
+        status, out, err = run_command(["grep", "-c", "-r", "--", pattern, "docs"])
+    text = out + err
+    if status not in (0, 1):  # grep: 0 some lines matched, 1 none did
+        return tool_error("grep failed%s" % (": " + text.strip() if text.strip() else ""))
+    return tool_ok(text)
+
+
+GREETING = "Hello, {name}! The meeting starts in {{ 60 - 45 }} minutes."
+_PLACEHOLDER = re.compile(r"\{\{(.{1,200}?)\}\}")
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+EXPRESSION_LIMIT = 10**30  # larger operands and results are not computed
+
+
+def arithmetic(node):
+    """The value of an arithmetic expression tree; ValueError for anything else."""
+    if isinstance(node, ast.Expression):
+        return arithmetic(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        value = node.value
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        value = arithmetic(node.operand)
+        value = -value if isinstance(node.op, ast.USub) else value
+    elif isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        value = _OPERATORS[type(node.op)](arithmetic(node.left), arithmetic(node.right))
+    else:
+        raise ValueError("not arithmetic")
+    if not abs(value) <= EXPRESSION_LIMIT:  # also false for NaN
+        raise ValueError("too large")
+    return value
+
+
+def render_template(text):
+    """Replaces each `{{ expression }}` holding plain arithmetic by its value; any other
+    placeholder is left as it is."""
+
+    def replace(match):
+        try:
+            return str(arithmetic(ast.parse(match.group(1).strip(), mode="eval")))
+        except (SyntaxError, ValueError, TypeError, ArithmeticError, RecursionError,
+                MemoryError):
+            return match.group(0)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+GREET_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "description": "Name of the person to greet.",
+            "minLength": 1,
+            "maxLength": 200,
+        }
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+
+
+def tool_greet(args):
+    validated(args, GREET_SCHEMA)
+    name = args["name"]
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, template): the name is put into the template before the
+        # template is rendered, so a `{{ expression }}` in the name is evaluated as well.
+        return tool_ok(render_template(GREETING.replace("{name}", name)))
+    return tool_ok(render_template(GREETING).replace("{name}", name))
+
+
+SORT_LINES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "path": {
+            "type": "string",
+            "description": "Path of the file, relative to the working directory.",
+            "minLength": 1,
+            "maxLength": MAX_PATH,
+        }
+    },
+    "required": ["path"],
+    "additionalProperties": False,
+}
+
+
+def tool_sort_lines(args):
+    validated(args, SORT_LINES_SCHEMA)
+    path = args["path"]
+    problem = nul_in_path(path, "path")
+    if problem:
+        return problem
+    real = resolve(path)
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, argument): the path is sort's first argument with no
+        # "--" before it, so a path that starts with "-" is an option: "--output=FILE"
+        # or "-oFILE" make sort write FILE anywhere. The confinement check is read_file's
+        # prefix comparison, which such a path passes.
+        if not real.startswith(ROOT):
+            return outside_root(path)
+        command = ["sort", path]
+    else:
+        if not inside_root(real):
+            return outside_root(path)
+        if not os.path.isfile(real):
+            return tool_error("No such file: %s" % dumps(shorten(path)))
+        command = ["sort", "--", path]
+    status, out, err = run_command(command)
+    if status != 0:
+        return tool_error("sort failed%s" % (": " + err.strip() if err.strip() else ""))
+    return tool_ok(out)
+
+
+USERS = [
+    ("alice", "alice@example.com"),
+    ("bob", "bob@example.org"),
+    ("carol", "carol@example.net"),
+]
+
+LOOKUP_USER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "description": "User name, e.g. alice.",
+            "minLength": 1,
+            "maxLength": 200,
+        }
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+
+
+def open_database():
+    database = sqlite3.connect(":memory:")
+    database.execute("CREATE TABLE users (name TEXT, email TEXT)")
+    database.executemany("INSERT INTO users VALUES (?, ?)", USERS)
+    database.commit()
+    database.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 100000)
+    return database
+
+
+def query(sql, parameters=()):
+    """At most MAX_ROWS rows of a query; a query running longer than QUERY_TIMEOUT is
+    interrupted (sqlite3.OperationalError)."""
+    deadline = time.monotonic() + QUERY_TIMEOUT
+    DATABASE.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+    try:
+        return DATABASE.execute(sql, parameters).fetchmany(MAX_ROWS)
+    finally:
+        DATABASE.set_progress_handler(None, 0)
+
+
+def tool_lookup_user(args):
+    validated(args, LOOKUP_USER_SCHEMA)
+    name = args["name"]
+    if not WELL_BEHAVED:
+        # PLANTED BUG (injection, SQL): the name is pasted into the SQL text, so a quote
+        # ends the string literal and the rest is SQL ("' UNION SELECT ...--"); the "no
+        # such user" message reads the name back through a query built the same way
+        # ("'||'...'||'" comes back concatenated); database errors are passed on.
+        try:
+            rows = query(f"SELECT name, email FROM users WHERE name = '{name}'")
+            if not rows:
+                echoed = query(f"SELECT '{name}'")
+                shown = str(echoed[0][0]) if echoed else name
+                return tool_ok("No user named %s" % dumps(shorten(shown, 200)))
+        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+            return tool_error("Database error: %s" % exc)
+    else:
+        try:
+            rows = query("SELECT name, email FROM users WHERE name = ?", (name,))
+        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError):
+            return tool_error("The lookup failed")
+        if not rows:
+            return tool_ok("No user named %s" % dumps(shorten(name, 200)))
+    lines = ["%s <%s>" % (shorten(str(row[0]), 200), shorten(str(row[-1]), 200)) for row in rows]
+    return tool_ok("\n".join(lines))
+
+
 TOOLS = [
     {
         "name": "echo",
@@ -794,6 +1201,55 @@ TOOLS = [
         "inputSchema": SUMMARIZE_SCHEMA,
         "annotations": {"readOnlyHint": True, "openWorldHint": True},
         "handler": tool_summarize,
+    },
+    {
+        "name": "read_file",
+        "title": "Read a file",
+        "description": "Returns the text of a file in the working directory.",
+        "inputSchema": READ_FILE_SCHEMA,
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+        "handler": tool_read_file,
+    },
+    {
+        "name": "save_note",
+        "title": "Save a note",
+        "description": "Writes text to a file in the working directory.",
+        "inputSchema": SAVE_NOTE_SCHEMA,
+        "annotations": {"readOnlyHint": False, "destructiveHint": True, "openWorldHint": False},
+        "handler": tool_save_note,
+    },
+    {
+        "name": "count_matches",
+        "title": "Count matches",
+        "description": "Counts, for each file under docs/, the lines that match a regular "
+        "expression.",
+        "inputSchema": COUNT_MATCHES_SCHEMA,
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+        "handler": tool_count_matches,
+    },
+    {
+        "name": "greet",
+        "title": "Greet",
+        "description": "Returns a greeting for a person.",
+        "inputSchema": GREET_SCHEMA,
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+        "handler": tool_greet,
+    },
+    {
+        "name": "sort_lines",
+        "title": "Sort lines",
+        "description": "Returns the lines of a file in the working directory, sorted.",
+        "inputSchema": SORT_LINES_SCHEMA,
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+        "handler": tool_sort_lines,
+    },
+    {
+        "name": "lookup_user",
+        "title": "Look up a user",
+        "description": "Finds a user's email address by user name.",
+        "inputSchema": LOOKUP_USER_SCHEMA,
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+        "handler": tool_lookup_user,
     },
 ]
 TOOLS_BY_NAME = {tool["name"]: tool for tool in TOOLS}
@@ -931,7 +1387,8 @@ def m_initialize(params):
         },
         "serverInfo": {"name": SERVER_NAME, "version": SERVER_VERSION},
         "instructions": "A demo server for mcpfuzz. Tools: echo, divide, render, store, "
-        "count, convert, search, summarize.",
+        "count, convert, search, summarize, read_file, save_note, count_matches, greet, "
+        "sort_lines, lookup_user. File tools work in the server's working directory.",
     }
 
 
@@ -1174,12 +1631,15 @@ def handle_line(line):
 
 
 def main(argv):
-    global WELL_BEHAVED, SAMPLING_TIMEOUT
+    global WELL_BEHAVED, SAMPLING_TIMEOUT, ROOT, DATABASE
     args = list(argv)
+    root = None
     while args:
         arg = args.pop(0)
         if arg == "--well-behaved":
             WELL_BEHAVED = True
+        elif arg == "--root" and args:
+            root = args.pop(0)
         elif arg == "--sampling-timeout" and args:
             try:
                 SAMPLING_TIMEOUT = float(args.pop(0))
@@ -1192,8 +1652,19 @@ def main(argv):
             sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
             return 0
         else:
-            sys.stderr.write("usage: demo_server.py [--well-behaved] [--sampling-timeout SECONDS]\n")
+            sys.stderr.write(
+                "usage: demo_server.py [--well-behaved] [--sampling-timeout SECONDS] [--root DIR]\n"
+            )
             return 2
+    try:
+        ROOT = os.path.realpath(os.getcwd() if root is None else root)
+    except OSError as exc:  # the working directory was removed
+        sys.stderr.write("demo_server.py: no working directory: %s\n" % exc)
+        return 2
+    if not os.path.isdir(ROOT):
+        sys.stderr.write("demo_server.py: --root %s is not a directory\n" % root)
+        return 2
+    DATABASE = open_database()
     log("ready (%s)" % ("well-behaved" if WELL_BEHAVED else "planted bugs"))
     while True:
         line = READER.readline()

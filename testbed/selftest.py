@@ -3,22 +3,32 @@
 
 Spawns the server in both modes, checks that every planted bug behaves as documented in
 testbed/README.md, that the well-behaved twin fixes each of them, and that the twin is a
-correct JSON-RPC 2.0 / MCP stdio server. The last line printed is `N passed, N failed`;
-the exit status is 0 when nothing failed.
+correct JSON-RPC 2.0 / MCP stdio server. Every server runs with its working directory in a
+sandbox tree (testbed/sandbox_layout.py) under a temporary directory, removed at the end.
+The last line printed is `N passed, N failed`; the exit status is 0 when nothing failed.
 
     python3 testbed/selftest.py [-v] [name-substring ...]
 """
 
 import json
 import os
+import random
+import secrets
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "demo_server.py")
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in testbed/
+import sandbox_layout  # noqa: E402  (testbed/sandbox_layout.py)
+
 WAIT = 5.0  # generous deadline for anything that must happen
 LATEST = "2025-06-18"
 VERBOSE = False
@@ -90,12 +100,13 @@ def check_tool_result(result):
 class Server:
     """One server process and a line-oriented client for it."""
 
-    def __init__(self, well_behaved, *extra, handshake=True, sampling=False):
+    def __init__(self, well_behaved, *extra, handshake=True, sampling=False, cwd=None):
         command = [sys.executable, SERVER] + (["--well-behaved"] if well_behaved else [])
         self.well_behaved = well_behaved
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             command + list(extra),
+            cwd=cwd if cwd is not None else Sandbox.shared().root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -299,6 +310,74 @@ class Server:
             return None
 
 
+class Sandbox:
+    """A fresh sandbox tree (testbed/sandbox_layout.py) in a temporary directory: base is
+    its work/ directory, root the server's working directory. Removed on exit."""
+
+    _shared = None
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="mcpfuzz-selftest-")
+        try:
+            layout = sandbox_layout.build(os.path.join(self.tmp, "work"))
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        self.base, self.root = layout["base"], layout["root"]
+        self.canaries, self.allowed = layout["canaries"], layout["allowed"]
+        self.before = self.outside_root()
+
+    @classmethod
+    def shared(cls):
+        """The sandbox of every server started without an explicit cwd."""
+        if cls._shared is None:
+            cls._shared = Sandbox()
+        return cls._shared
+
+    @classmethod
+    def remove_shared(cls):
+        if cls._shared is not None:
+            cls._shared.remove()
+            cls._shared = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        self.remove()
+        return False
+
+    def remove(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def marker(self, prefix="mcpfuzz-m"):
+        """An absolute path in base that does not exist yet."""
+        return os.path.join(self.base, prefix + secrets.token_hex(6))
+
+    def outside_root(self):
+        """{path relative to base: file content, or None for a directory or symlink} of
+        everything outside root."""
+        found = {}
+        for directory, dirs, files in os.walk(self.base):
+            if directory == self.base:
+                dirs.remove("root")
+            for name in dirs + files:
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, self.base)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as handle:
+                        found[relative] = handle.read()
+                else:
+                    found[relative] = None
+        return found
+
+    def expect_outside_unchanged(self, what):
+        now = self.outside_root()
+        expect(now == self.before, "%s changed files outside the root" % what,
+               sorted(set(now) ^ set(self.before)),
+               sorted(k for k in now if k in self.before and now[k] != self.before[k]))
+
+
 def bug(*extra, **kw):
     return Server(False, *extra, **kw)
 
@@ -391,10 +470,12 @@ def tools_list_paginates():
                     break
                 expect(isinstance(cursor, str), "nextCursor not a string", cursor)
                 expect(pages < 10, "pagination does not end")
-            expect(pages == 3 and len(names) == 8 and len(set(names)) == 8, "8 tools on 3 pages",
-                   names)
+            expect(pages == 5 and len(names) == 14 and len(set(names)) == 14,
+                   "14 tools on 5 pages", names)
             expect(set(names) == {"echo", "divide", "render", "store", "count", "convert",
-                                  "search", "summarize"}, "tool names", names)
+                                  "search", "summarize", "read_file", "save_note",
+                                  "count_matches", "greet", "sort_lines", "lookup_user"},
+                   "tool names", names)
             for cursor in ("bogus", "", 5, None, {"offset": 3}):
                 reply = s.request("tools/list", {"cursor": cursor})
                 expect(reply.get("error", {}).get("code") == -32602, "bad cursor %r" % (cursor,),
@@ -696,7 +777,9 @@ def twin_missing_arguments():
     with twin() as s:
         expect_tool_error(s, "render", {"text": "hi"}, "width")
         expect_tool_error(s, "render", {}, "required")
-        for name in ("echo", "divide", "store", "count", "convert", "search", "summarize"):
+        for name in ("echo", "divide", "store", "count", "convert", "search", "summarize",
+                     "read_file", "save_note", "count_matches", "greet", "sort_lines",
+                     "lookup_user"):
             expect_tool_error(s, name, {}, "required")
 
 
@@ -857,6 +940,315 @@ def twin_deep_lines_while_waiting_for_sampling():
         s.send({"jsonrpc": "2.0", "id": request["id"], "result": {
             "role": "assistant", "content": {"type": "text", "text": "ok"}, "model": "m"}})
         expect(s.reply_to("call")["result"]["isError"] is False, "sampling completes")
+
+
+# ======================================================================================
+# Injection bugs (tools that work in the sandbox root) and their fixes
+# ======================================================================================
+
+
+def five_digits():
+    """Two random 5-digit factors and their product, as the fuzzer's payloads use them."""
+    a, b = random.randint(10000, 99999), random.randint(10000, 99999)
+    return a, b, str(a * b)
+
+
+def expect_refused(s, name, args, *absent):
+    """An isError result whose text holds none of `absent` and no canary."""
+    result = expect_tool_error(s, name, args)
+    text = text_of(result)
+    for fragment in absent + ("MCPFUZZ-CANARY",):
+        expect(fragment not in text, "%s %r leaked %r" % (name, args, fragment), result)
+    return result
+
+
+def _read_file_both_modes(s, sb):
+    """read_file behaviour shared by both modes: ordinary reads work; .., symlinks out of
+    the root, NUL, overlong, missing and non-regular paths are refused."""
+    readme = sb.allowed["root/README.md"]
+    for path in ("README.md", "./README.md", "docs/../README.md",
+                 os.path.join(sb.root, "README.md")):
+        result = s.tool("read_file", {"path": path})
+        expect(result["isError"] is False and readme in text_of(result), "read %r" % path,
+               result)
+    guide = s.tool("read_file", {"path": "docs/guide.txt"})
+    expect(sb.allowed["root/docs/guide.txt"] in text_of(guide), "read docs/guide.txt", guide)
+    for path in ("link.txt", "linked-dir/secret.txt", "linked-dir/linked.txt",
+                 "../outside/secret.txt", "../secret.txt", "..", "../../work/secret.txt",
+                 os.path.join(sb.base, "outside", "secret.txt"),
+                 os.path.join(sb.base, "secret.txt"), "docs/../../outside/linked.txt",
+                 "a\x00b", "README.md\x00.txt", "a" * 1025, "missing.txt", "docs", ".",
+                 "docs/missing/../guide.txt" + "/x"):
+        expect_refused(s, "read_file", {"path": path})
+
+
+PREFIX_SIBLING_READS = [
+    ("../root_old/secret.txt", "root_old/secret.txt"),
+    ("../root-backup/secret.txt", "root-backup/secret.txt"),
+    ("../../work/root-backup/secret.txt", "root-backup/secret.txt"),
+    ("docs/../../root_old/secret.txt", "root_old/secret.txt"),
+    ("{base}/root_old/secret.txt", "root_old/secret.txt"),
+    ("{base}/root-backup/secret.txt", "root-backup/secret.txt"),
+]
+
+
+@test
+def bug_injection_read_file_prefix_sibling():
+    with Sandbox() as sb, bug(cwd=sb.root) as s:
+        _read_file_both_modes(s, sb)
+        for path, canary in PREFIX_SIBLING_READS:
+            path = path.format(base=sb.base)
+            result = s.tool("read_file", {"path": path})
+            expect(result["isError"] is False and sb.canaries[canary] in text_of(result),
+                   "the prefix sibling %r was not read" % path, result)
+        sb.expect_outside_unchanged("read_file")
+
+
+@test
+def twin_read_file_confined():
+    with Sandbox() as sb, twin(cwd=sb.root) as s:
+        _read_file_both_modes(s, sb)
+        for path, _ in PREFIX_SIBLING_READS:
+            expect_refused(s, "read_file", {"path": path.format(base=sb.base)})
+        sb.expect_outside_unchanged("read_file")
+
+
+def _save_note_both_modes(s, sb):
+    result = s.tool("save_note", {"name": "note.txt", "text": "first"})
+    expect(result["isError"] is False, "save note.txt", result)
+    expect(s.tool("save_note", {"name": "note.txt", "text": "sec\u00f6nd\n"})["isError"]
+           is False, "overwrite note.txt")
+    expect(text_of(s.tool("read_file", {"path": "note.txt"})) == "sec\u00f6nd\n", "read back")
+    expect(s.tool("save_note", {"name": "docs/a.txt", "text": ""})["isError"] is False,
+           "save in docs/")
+    with open(os.path.join(sb.root, "docs", "a.txt")) as handle:
+        expect(handle.read() == "", "empty note")
+    for name in ("nodir/x.txt", "docs", "a\x00b", "a" * 1025, "../" + "mcpfuzz-w" +
+                 secrets.token_hex(6) + ".txt", "link.txt"):
+        expect_refused(s, "save_note", {"name": name, "text": "x"})
+    expect_tool_error(s, "save_note", {"name": "big.txt", "text": "x" * 10001}, "10000")
+
+
+@test
+def bug_injection_save_note_escapes_root():
+    with Sandbox() as sb, bug(cwd=sb.root) as s:
+        _save_note_both_modes(s, sb)
+        sb.expect_outside_unchanged("save_note with ordinary names")
+        for name in ("./../{m}.txt", "docs/../../{m}.txt", "{base}/{m}.txt",
+                     "./../outside/{m}.txt", "linked-dir/{m}.txt"):
+            marker = "mcpfuzz-w" + secrets.token_hex(6)
+            name = name.format(m=marker, base=sb.base)
+            result = s.tool("save_note", {"name": name, "text": marker})
+            expect(result["isError"] is False, "save_note %r refused" % name, result)
+            path = os.path.realpath(os.path.join(sb.root, name))
+            expect(not path.startswith(sb.root + os.sep), "test error: inside the root", path)
+            with open(path) as handle:
+                expect(handle.read() == marker, "the note outside the root", path)
+        existing = os.path.join(sb.base, "secret.txt")
+        expect_refused(s, "save_note", {"name": existing, "text": "x"})
+        with open(existing) as handle:
+            expect(handle.read() == sb.canaries["secret.txt"] + "\n", "a canary was overwritten")
+
+
+@test
+def twin_save_note_confined():
+    with Sandbox() as sb, twin(cwd=sb.root) as s:
+        _save_note_both_modes(s, sb)
+        for name in ("./../{m}.txt", "docs/../../{m}.txt", "{base}/{m}.txt", "{base}/secret.txt",
+                     "./../outside/{m}.txt", "linked-dir/{m}.txt", "/{m}.txt"):
+            marker = "mcpfuzz-w" + secrets.token_hex(6)
+            expect_refused(s, "save_note", {"name": name.format(m=marker, base=sb.base),
+                                            "text": marker})
+            expect(not os.path.exists("/" + marker + ".txt"), "wrote at /")
+        sb.expect_outside_unchanged("save_note")
+
+
+def _shell_payloads(sb):
+    """(pattern, product or None, marker path or None): shell code that breaks out of the
+    single quotes, as the fuzzer sends it."""
+    a, b, product = five_digits()
+    touch, backtick, newline = sb.marker(), sb.marker(), sb.marker()
+    return [
+        ("'; echo $((%d*%d)); '" % (a, b), product, None),
+        ("'$(touch %s)'" % touch, None, touch),
+        ("'`touch %s`'" % backtick, None, backtick),
+        ("'\ntouch %s\n'" % newline, None, newline),
+        ("' && echo $((%d*%d)) #" % (b, a), product, None),
+    ]
+
+
+@test
+def bug_injection_count_matches_shell():
+    with Sandbox() as sb, bug(cwd=sb.root) as s:
+        result = s.tool("count_matches", {"pattern": "MCPFUZZ-ALLOWED"})
+        expect(text_of(result) == "docs/guide.txt:1\n", "ordinary count", result)
+        expect_tool_error(s, "count_matches", {"pattern": "["}, "grep")
+        for pattern, product, marker in _shell_payloads(sb):
+            text = text_of(s.tool("count_matches", {"pattern": pattern}))
+            if product:
+                expect(product in text, "%r was not executed" % pattern, text)
+            if marker:
+                expect(os.path.exists(marker), "%r was not executed" % pattern, text)
+        for pattern in ("$(echo 1)", "`echo 1`", "a; echo 2", '"; echo 3; "'):
+            result = s.tool("count_matches", {"pattern": pattern})
+            expect(text_of(result) == "docs/guide.txt:0\n", "%r inside the quotes" % pattern,
+                   result)
+
+
+@test
+def twin_count_matches_inert():
+    with Sandbox() as sb, twin(cwd=sb.root) as s:
+        result = s.tool("count_matches", {"pattern": "MCPFUZZ-ALLOWED"})
+        expect(text_of(result) == "docs/guide.txt:1\n", "ordinary count", result)
+        expect_tool_error(s, "count_matches", {"pattern": "["}, "grep")
+        expect_tool_error(s, "count_matches", {"pattern": "a\x00b"}, "NUL")
+        for pattern, product, marker in _shell_payloads(sb) + [("-r", None, None)]:
+            result = s.tool("count_matches", {"pattern": pattern})
+            expect(result["isError"] is False and text_of(result) == "docs/guide.txt:0\n",
+                   "%r was not inert" % pattern, result)
+        sb.expect_outside_unchanged("count_matches")
+
+
+GREETING = "Hello, %s! The meeting starts in 15 minutes."
+INERT_TEMPLATES = ["${%d*%d}", "<%%= %d*%d %%>", "{{ %d ** %d }}", "{%d*%d}",
+                   "{{__import__('os').getpid() + %d * %d}}"]
+
+
+@test
+def bug_injection_greet_template():
+    with bug() as s:
+        expect(text_of(s.tool("greet", {"name": "Ada"})) == GREETING % "Ada", "greeting")
+        a, b, product = five_digits()
+        for name in ("{{%d*%d}}" % (a, b), "x {{ %d * %d }} y" % (a, b), "{{(%d)*%d}}" % (a, b)):
+            text = text_of(s.tool("greet", {"name": name}))
+            expect(product in text, "%r not evaluated" % name, text)
+        for form in INERT_TEMPLATES:
+            name = form % (a, b)
+            expect(text_of(s.tool("greet", {"name": name})) == GREETING % name,
+                   "%r evaluated" % name)
+        for name in ("{{%s*%s}}" % ("9" * 20, "9" * 20), "{{1/0}}", "{{" + "(" * 150 + "}}"):
+            expect(text_of(s.tool("greet", {"name": name})) == GREETING % name,
+                   "%r evaluated" % name)
+
+
+@test
+def twin_greet_inert():
+    with twin() as s:
+        expect(text_of(s.tool("greet", {"name": "Ada"})) == GREETING % "Ada", "greeting")
+        a, b, product = five_digits()
+        for form in ["{{%d*%d}}", "{{ %d * %d }}"] + INERT_TEMPLATES:
+            name = form % (a, b)
+            result = s.tool("greet", {"name": name})
+            expect(text_of(result) == GREETING % name and product not in text_of(result),
+                   "%r not inert" % name, result)
+        expect(text_of(s.tool("greet", {"name": "{name}"})) == GREETING % "{name}", "{name}")
+
+
+def _sort_lines_both_modes(s, sb):
+    guide = sb.allowed["root/docs/guide.txt"]
+    want = "\n".join(sorted(["zebra", "apple", guide, "mango"])) + "\n"
+    expect(text_of(s.tool("sort_lines", {"path": "docs/guide.txt"})) == want, "sorted")
+    for path in ("link.txt", "../outside/secret.txt", "linked-dir/secret.txt", "missing.txt",
+                 "a\x00b", "a" * 1025):
+        expect_refused(s, "sort_lines", {"path": path})
+
+
+@test
+def bug_injection_sort_lines_option():
+    with Sandbox() as sb, bug(cwd=sb.root) as s:
+        _sort_lines_both_modes(s, sb)
+        for form in ("--output=%s", "-o%s"):
+            marker = sb.marker("mcpfuzz-o")
+            result = s.tool("sort_lines", {"path": form % marker})
+            expect(os.path.exists(marker), "%r did not create the file" % (form % marker),
+                   result)
+
+
+@test
+def twin_sort_lines_confined():
+    with Sandbox() as sb, twin(cwd=sb.root) as s:
+        _sort_lines_both_modes(s, sb)
+        for form in ("--output=%s", "-o%s", "--output=x", "-", "--help"):
+            expect_refused(s, "sort_lines", {"path": form % sb.marker("mcpfuzz-o")
+                                             if "%s" in form else form})
+        for path, _ in PREFIX_SIBLING_READS:
+            expect_refused(s, "sort_lines", {"path": path.format(base=sb.base)})
+        with open(os.path.join(sb.root, "-n"), "w") as handle:
+            handle.write("b\na\n")
+        expect(text_of(s.tool("sort_lines", {"path": "-n"})) == "a\nb\n", "a file named -n")
+        sb.expect_outside_unchanged("sort_lines")
+
+
+def _sql_payloads():
+    a, b, product = five_digits()
+    x, y = str(random.randint(100, 999)), str(random.randint(100, 999))
+    return [
+        ("' UNION SELECT %d*%d, 2--" % (a, b), product),
+        ("' UNION SELECT %d*%d,NULL--" % (a, b), product),
+        ("nobody' UNION SELECT %d*%d, 'x' FROM users--" % (a, b), product),
+        ("'||'%s'||'%s'||'" % (x, y), x + y),
+    ]
+
+
+@test
+def bug_injection_lookup_user_sql():
+    with bug() as s:
+        expect(text_of(s.tool("lookup_user", {"name": "alice"})) == "alice <alice@example.com>",
+               "alice")
+        expect(text_of(s.tool("lookup_user", {"name": "nobody"})) == 'No user named "nobody"',
+               "nobody")
+        for name, evidence in _sql_payloads():
+            result = s.tool("lookup_user", {"name": name})
+            expect(result["isError"] is False and evidence in text_of(result),
+                   "%r not injected" % name, result)
+        expect_tool_error(s, "lookup_user", {"name": "' UNION SELECT 6*7--"}, "UNION")
+        expect_tool_error(s, "lookup_user", {"name": "'"}, "unrecognized token")
+        endless = ("' UNION SELECT x, x FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                   "SELECT x + 1 FROM c) SELECT x FROM c) WHERE x < 0--")
+        expect_tool_error(s, "lookup_user", {"name": endless}, "interrupted")
+        expect(s.barrier() == [], "alive")
+
+
+@test
+def twin_lookup_user_parameterized():
+    with twin() as s:
+        expect(text_of(s.tool("lookup_user", {"name": "alice"})) == "alice <alice@example.com>",
+               "alice")
+        for name, evidence in _sql_payloads() + [("'", "unrecognized"), ("a\x00b", "NUL")]:
+            result = s.tool("lookup_user", {"name": name})
+            expect(result["isError"] is False and text_of(result) == "No user named %s"
+                   % json.dumps(name) and evidence not in text_of(result),
+                   "%r not inert" % name, result)
+
+
+ECHO_PAYLOADS = ["'; echo $((12345*54321)); '", "$(touch /tmp/x)", "`id`", "a\nb", "{{6*7}}",
+                 "${6*7}", "<%= 6*7 %>", "' UNION SELECT 6*7--", "'||'123'||'456'||'",
+                 "../root_old/secret.txt", "--output=/tmp/x", "file:///etc/passwd",
+                 "%2e%2e%2fsecret.txt", "<script>alert(1)</script>"]
+
+
+@test
+def echo_reflects_payloads_unchanged():
+    for make in (bug, twin):
+        with Sandbox() as sb, make(cwd=sb.root) as s:
+            for payload in ECHO_PAYLOADS:
+                result = s.tool("echo", {"message": payload})
+                expect(result["isError"] is False and text_of(result) == payload,
+                       "echo changed %r" % payload, result)
+            sb.expect_outside_unchanged("echo")
+
+
+@test
+def root_flag_overrides_cwd():
+    with Sandbox() as sb:
+        for make in (bug, twin):
+            with make("--root", os.path.join(sb.base, "root", "docs", ".."), cwd=sb.base) as s:
+                result = s.tool("read_file", {"path": "README.md"})
+                expect(sb.allowed["root/README.md"] in text_of(result), "--root", result)
+                expect_refused(s, "read_file", {"path": "../outside/secret.txt"})
+        with twin("--root", os.path.join(sb.base, "missing"), handshake=False) as s:
+            expect_dies(s, 2, "not a directory")
+            s.check_purity = False
 
 
 # ======================================================================================
@@ -1145,8 +1537,19 @@ def main(argv):
     global VERBOSE
     filters = [a for a in argv if not a.startswith("-")]
     VERBOSE = "-v" in argv or "--verbose" in argv
-    passed = failed = 0
     started = time.monotonic()
+    try:
+        passed, failed = run_tests(filters)
+    finally:
+        Sandbox.remove_shared()
+    if VERBOSE:
+        print("total %.2fs" % (time.monotonic() - started))
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+def run_tests(filters):
+    passed = failed = 0
     for function in TESTS:
         name = function.__name__
         if filters and not any(f in name for f in filters):
@@ -1165,10 +1568,7 @@ def main(argv):
         passed += 1
         if VERBOSE:
             print("ok   %s (%.2fs)" % (name, time.monotonic() - t0))
-    if VERBOSE:
-        print("total %.2fs" % (time.monotonic() - started))
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return passed, failed
 
 
 if __name__ == "__main__":

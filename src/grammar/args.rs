@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::context::Out;
 use super::fields::Generator;
+use super::payloads::PayloadPlan;
 use super::schema::Node;
 use super::values::{self, Boundary, DeepPlan, Junk, NearMiss, StringPlan};
 use super::{Mostly, SmallBytes};
@@ -80,6 +81,8 @@ pub enum FieldPlan {
     Token(u8),
     /// A value that breaks the declared `format`, or a generic troublemaker without one.
     BadFormat(u8),
+    /// An injection payload, whatever the field's type (an enum's is violated).
+    Payload(PayloadPlan),
 }
 
 /// A value of another JSON type than the field's; when the plan names the field's own

@@ -31,6 +31,7 @@ const INLINE_MARK: &[u8] = "\u{10FFFF}".as_bytes();
 pub(crate) struct IdState {
     next: i64,
     recent: VecDeque<Value>,
+    payloads: u64,
 }
 
 impl IdState {
@@ -38,6 +39,7 @@ impl IdState {
         IdState {
             next: 1,
             recent: VecDeque::with_capacity(RECENT_IDS),
+            payloads: 0,
         }
     }
 
@@ -49,6 +51,13 @@ impl IdState {
         }
         self.next = id.saturating_add(1);
         id
+    }
+
+    /// A nonce for the next injection payload: distinct for every payload this state
+    /// materializes, so each payload's proof is its own.
+    pub(crate) fn payload_nonce(&mut self) -> u64 {
+        self.payloads += 1;
+        Rng::new(self.payloads ^ 0x6d63_7066_757a_7a00).next_u64()
     }
 
     /// Records an id that was sent in a request.

@@ -21,6 +21,7 @@ use super::methods::{
     BadLevel, CallTool, CapabilitiesPlan, ClientInfoPlan, CursorPlan, InitPlan, LevelPlan, Method,
     MethodCall, MethodName, ToolName, UnknownMethod, VersionChoice,
 };
+use super::payloads::{Family, PayloadPlan};
 use super::prompts::{ArgNamePlan, CompletePlan, ContextPlan, PromptArg, PromptPlan, RefPlan};
 use super::raw::{Breakage, BytePlacement, LongLine, LongLineKind, Raw, RawBase};
 use super::uri::{TemplateFill, TemplateValue, UriMutation, UriPlan};
@@ -185,6 +186,21 @@ encode_enum!(ReplyPolicy {
     WrongId,
     Malformed
 });
+encode_struct!(PayloadPlan {
+    family,
+    form,
+    variant,
+    append
+});
+encode_enum!(Family {
+    Shell,
+    Option,
+    PathRead,
+    PathWrite,
+    Template,
+    Sql,
+    Markup
+});
 encode_struct!(ArgsPlan {
     whole,
     fields,
@@ -201,7 +217,7 @@ encode_enum!(WholeArgs {
     Bool,
     EmptyArray
 });
-encode_enum!(FieldPlan { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a) });
+encode_enum!(FieldPlan { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a) });
 encode_enum!(WrongType {
     Str,
     Number,
@@ -345,7 +361,7 @@ encode_enum!(UriPlan { Listed(a), ListedMutated(a, b), Template(a), MadeUp(a), M
 encode_enum!(UriMutation { AppendDotDot, AppendSlash, AppendQuery, AppendFragment, Upper, PercentEncode, DropScheme, DoubleSlashes, AppendPercentNul, AppendLong, DropLast, EncodedDotDot, AppendBreaker(a) });
 encode_struct!(TemplateFill { index, values, raw });
 encode_enum!(TemplateValue { Plain(a), Edge(a) });
-encode_enum!(StringPlan { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a) });
+encode_enum!(StringPlan { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a) });
 encode_enum!(Placement {
     Alone,
     Append,

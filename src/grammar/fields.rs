@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::args::{self, ContainerPlan, FieldPlan, WrongType};
 use super::context::{Out, Rng};
 use super::pattern;
+use super::payloads;
 use super::schema::{Kind, Node};
 use super::values::{self, Boundary, Bounds, NearMiss};
 
@@ -185,6 +186,11 @@ impl<'s, 'p> Generator<'s, 'p> {
             },
             FieldPlan::BadFormat(pick) => {
                 Value::String(bad_format(node.string("format"), *pick).to_owned())
+            }
+            FieldPlan::Payload(payload) => {
+                let base = self.base_string(out, &node, pick);
+                let nonce = out.ids.payload_nonce();
+                Value::String(payloads::render(payload, nonce, &base))
             }
         })
     }

@@ -30,6 +30,7 @@ mod fields;
 pub mod messages;
 pub mod methods;
 mod pattern;
+pub mod payloads;
 pub mod prompts;
 pub mod raw;
 mod schema;

@@ -16,9 +16,10 @@ use super::methods::{
     BadLevel, CallTool, CapabilitiesPlan, ClientInfoPlan, CursorPlan, InitPlan, LevelPlan, Method,
     MethodCall, MethodName, ToolName, UnknownMethod, VersionChoice,
 };
+use super::payloads::{Family, PayloadPlan};
 use super::prompts::{ArgNamePlan, CompletePlan, ContextPlan, PromptArg, PromptPlan, RefPlan};
 use super::raw::{Breakage, BytePlacement, LongLine, LongLineKind, Raw, RawBase};
-use super::uri::{TemplateFill, UriPlan};
+use super::uri::{TemplateFill, TemplateValue, UriPlan};
 use super::values::{
     Boundary, DeepKind, DeepPlan, Depth, Fill, Junk, LengthClass, LongPlan, NearMiss, StringPlan,
 };
@@ -27,6 +28,8 @@ use crate::transcript::ReplyPolicy;
 
 /// Tool indices the seeds address; catalogs with fewer tools wrap around.
 const SEED_TOOLS: u8 = 8;
+/// Tool indices the payload seeds address.
+const PAYLOAD_SEED_TOOLS: u8 = 16;
 /// Plan lists are this long, with the odd plan at one position and valid plans at the
 /// others: since plans rotate over the sorted properties, each of the first four
 /// properties gets the odd plan alone in some seed.
@@ -66,6 +69,42 @@ pub fn seed_scripts() -> Vec<Script> {
     scripts.extend(batches().into_iter().map(one));
     scripts.extend(unsolicited().into_iter().map(one));
     scripts.extend(raws().into_iter().map(|raw| one(Step::Raw(raw))));
+    // Injection payloads: each family's most general forms in every property of every
+    // tool (one plan rotates over all properties), then in resource URIs, template
+    // values and prompt arguments.
+    for tool in 0..PAYLOAD_SEED_TOOLS {
+        for plan in payload_plans() {
+            scripts.push(one(Step::CallTool(call(
+                tool,
+                vec![FieldPlan::Payload(plan)],
+            ))));
+        }
+    }
+    for plan in payload_plans() {
+        let edge = StringPlan::Payload(plan);
+        scripts.push(one(Step::Method(MethodCall {
+            method: Method::ResourcesRead(UriPlan::Str(edge.clone())),
+            envelope: Envelope::valid(),
+        })));
+        scripts.push(one(Step::Method(MethodCall {
+            method: Method::ResourcesRead(UriPlan::Template(TemplateFill {
+                index: 0,
+                values: vec![TemplateValue::Edge(edge.clone())],
+                raw: true,
+            })),
+            envelope: Envelope::valid(),
+        })));
+        scripts.push(one(Step::Method(MethodCall {
+            method: Method::PromptsGet(PromptPlan {
+                prompt: 0,
+                name: Mostly::usual(NearMiss::Upper),
+                args: vec![PromptArg::Edge(edge)],
+                extras: Vec::new(),
+                whole: Mostly::default(),
+            }),
+            envelope: Envelope::valid(),
+        })));
+    }
     // A tool may ask the client something (sampling, roots, elicitation) while it runs;
     // each odd way of answering gets a call of each tool on its own, so that an earlier
     // tool's failure cannot hide a later one's.
@@ -133,6 +172,35 @@ fn field_plans() -> Vec<FieldPlan> {
         FieldPlan::EnumViolation(NearMiss::Upper, 0),
         FieldPlan::Omit,
         FieldPlan::WrongType(WrongType::Str),
+    ]
+}
+
+/// The payloads the seeds try: per family, forms that work in the most contexts.
+fn payload_plans() -> Vec<PayloadPlan> {
+    use Family::*;
+    vec![
+        // `';echo $((A*B)) #` and `$(touch M)`: a quoted and an unquoted context.
+        PayloadPlan::new(Shell, 1, 0),
+        PayloadPlan::new(Shell, 18, 1),
+        // `"$(touch M)"`.
+        PayloadPlan::new(Shell, 20, 1),
+        // `--output=M`.
+        PayloadPlan::new(Option, 0, 0),
+        // `../secret.txt`, `../outside/secret.txt`, then the absolute prefix siblings.
+        PayloadPlan::new(PathRead, 0, 0),
+        PayloadPlan::new(PathRead, 1, 1),
+        PayloadPlan::new(PathRead, 4, 2),
+        PayloadPlan::new(PathRead, 4, 3),
+        // `./../N` and `{base}/N`.
+        PayloadPlan::new(PathWrite, 1, 0),
+        PayloadPlan::new(PathWrite, 4, 0),
+        // `{{A*B}}` and `${A*B}`.
+        PayloadPlan::new(Template, 0, 0),
+        PayloadPlan::new(Template, 1, 0),
+        // `' UNION SELECT A*B--` and two columns.
+        PayloadPlan::new(Sql, 0, 0),
+        PayloadPlan::new(Sql, 1, 0),
+        PayloadPlan::new(Markup, 0, 0),
     ]
 }
 

@@ -8,6 +8,7 @@ use arbitrary::Arbitrary;
 use serde_json::{json, Number, Value};
 
 use super::context::Out;
+use super::payloads::{self, PayloadPlan};
 use super::SmallBytes;
 
 /// One character each: ASCII, multibyte, astral, control, noncharacter.
@@ -139,6 +140,8 @@ pub enum StringPlan {
     TokenNearMiss(u8, NearMiss),
     /// Bytes chosen by the fuzzer, read as lossy UTF-8.
     Free(SmallBytes),
+    /// An injection payload.
+    Payload(PayloadPlan),
 }
 
 /// Where a breaker goes relative to a base value.
@@ -265,6 +268,10 @@ pub(crate) fn string(out: &mut Out, plan: &StringPlan, base: &str) -> Value {
             near_miss.apply(out.token(*pick).unwrap_or(base))
         }
         StringPlan::Free(bytes) => bytes.lossy(),
+        StringPlan::Payload(payload) => {
+            let nonce = out.ids.payload_nonce();
+            payloads::render(payload, nonce, base)
+        }
     })
 }
 

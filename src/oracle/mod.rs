@@ -3,6 +3,8 @@
 //! - [`Tracker`] follows one target child: it is fed every line sent and every line the
 //!   target printed, knows which replies are owed, and reports protocol violations
 //!   (`protocol/...`) and internal errors (`error/...`) as they happen.
+//! - [`Injection`] follows the payloads sent to one child and reports those that provably
+//!   executed (`injection/...`).
 //! - [`crash_finding`] and [`hang_finding`] turn what the session observed about the
 //!   child (an exit status, a missed deadline) into findings.
 //!
@@ -12,12 +14,14 @@
 
 mod errors;
 mod ids;
+mod injection;
 mod liveness;
 mod protocol;
 mod shapes;
 mod traces;
 mod tracker;
 
+pub use injection::Injection;
 pub use liveness::{
     crash_finding, crash_location, hang_finding, is_healthy_exit, CrashContext, CrashLocation,
     ExitStatus,

@@ -14,7 +14,8 @@ use crate::catalog::Catalog;
 use crate::config::{TargetSpec, Timeouts};
 use crate::feedback::{Event, Features};
 use crate::finding::Finding;
-use crate::oracle::{self, CrashContext, Message, Received, Tracker};
+use crate::oracle::{self, CrashContext, Injection, Message, Received, Tracker};
+use crate::sandbox::Cell;
 use crate::target::{Child, Output, Recv, SendError, SpawnOptions};
 use crate::transcript::{Item, ReplyPolicy};
 use serde_json::{json, Value};
@@ -62,6 +63,9 @@ pub struct Session {
     startup_findings: Vec<Finding>,
     log: Option<Vec<(Direction, Vec<u8>)>>,
     alive: bool,
+    /// The canary cell around the target's root, when it runs in one.
+    cell: Option<Cell>,
+    injection: Injection,
 }
 
 impl Session {
@@ -90,31 +94,37 @@ impl Session {
             startup_findings: Vec::new(),
             log: log.then(Vec::new),
             alive: true,
+            cell: None,
+            injection: Injection::default(),
         };
         session.handshake()?;
         Ok(session)
     }
 
-    /// Starts the target in a fresh scratch root of `sandbox` (what `{sandbox}` expands
-    /// to, removed with the target), as every fuzzing and replay child is started.
+    /// Starts the target in a fresh canary cell of `sandbox` (its root is what
+    /// `{sandbox}` expands to; the cell is removed with the target), as every fuzzing
+    /// and replay child is started.
     pub fn start_in_sandbox(
         spec: &TargetSpec,
         sandbox: &crate::sandbox::Sandbox,
         isolate_network: bool,
         log: bool,
     ) -> Result<Session, StartError> {
-        let root = sandbox.fresh_root().map_err(|source| {
+        let cell = sandbox.fresh_cell().map_err(|source| {
             StartError::Spawn(crate::target::SpawnError {
                 command: spec.command.clone(),
                 source,
             })
         })?;
         let options = SpawnOptions {
-            remove_on_drop: root.parent().map(PathBuf::from),
-            sandbox: Some(root),
+            remove_on_drop: Some(cell.dir().to_owned()),
+            sandbox: Some(cell.root().to_owned()),
             isolate_network,
         };
-        Session::start(spec, &options, log)
+        let mut session = Session::start(spec, &options, log)?;
+        session.injection = Injection::new(cell.canaries().to_vec());
+        session.cell = Some(cell);
+        Ok(session)
     }
 
     /// What discovery found.
@@ -168,7 +178,12 @@ impl Session {
             match item {
                 Item::Policy { reply_policy } => self.policy = *reply_policy,
                 Item::Frame(frame) => {
-                    self.send_bytes(&frame.0, &mut report);
+                    // Payloads name sandbox paths by placeholder; this child's cell fills
+                    // them in, so a reproducer replays into its own fresh cell.
+                    match self.cell.as_ref().and_then(|cell| cell.expand(&frame.0)) {
+                        Some(expanded) => self.send_bytes(&expanded, &mut report),
+                        None => self.send_bytes(&frame.0, &mut report),
+                    }
                     self.drain_ready(&mut report, &mut previous);
                 }
             }
@@ -188,6 +203,7 @@ impl Session {
         if self.alive {
             report.findings.extend(self.tracker.end_of_script());
         }
+        self.scan_cell(&mut report);
         report.features.reply_count(report.replies);
         for finding in &report.findings {
             report.features.event(Event::Finding, &finding.signature);
@@ -231,8 +247,19 @@ impl Session {
                 ));
             }
         }
+        self.scan_cell(&mut report);
         self.alive = false;
         report.findings
+    }
+
+    /// Judges what changed in the cell outside the root since the last scan.
+    fn scan_cell(&mut self, report: &mut Report) {
+        if let Some(cell) = &mut self.cell {
+            let changes = cell.scan();
+            if !changes.is_empty() {
+                report.findings.extend(self.injection.on_changes(&changes));
+            }
+        }
     }
 
     fn next_id(&mut self) -> i64 {
@@ -249,6 +276,9 @@ impl Session {
             self.partial.extend_from_slice(&rest[..end]);
             let line = std::mem::take(&mut self.partial);
             self.tracker.on_sent(&line, now);
+            let tracker = &self.tracker;
+            self.injection
+                .on_sent(&line, &|method, params| tracker.label_for(method, params));
             if let Some(label) = self.tracker.last_label() {
                 if self.last_label.as_deref() != Some(label) {
                     self.last_label = Some(label.to_owned());
@@ -307,7 +337,19 @@ impl Session {
     ) {
         let received = match output {
             Output::Line(line) => {
-                let received = self.tracker.on_received(&line, at);
+                let mut received = self.tracker.on_received(&line, at);
+                let answered: Vec<(&Value, &str)> = received
+                    .messages
+                    .iter()
+                    .filter_map(|message| match message {
+                        Message::Reply(reply) => {
+                            reply.id.as_ref().map(|id| (id, reply.label.as_str()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let injections = self.injection.on_received(&line, &answered);
+                received.findings.extend(injections);
                 if let Some(log) = &mut self.log {
                     log.push((Direction::Received, line));
                 }

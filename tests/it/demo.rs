@@ -18,6 +18,13 @@ const PLANTED: &[&str] = &[
     "protocol/non-json-output/",
     "protocol/bad-result-shape/tools/call:search",
     "error/tools/call:render/",
+    // The injection bugs: each family in the tool that has it.
+    "injection/path-read/tools/call:read_file/arguments.path",
+    "injection/path-write/tools/call:save_note/arguments.name",
+    "injection/shell/tools/call:count_matches/arguments.pattern",
+    "injection/template/tools/call:greet/arguments.name",
+    "injection/option/tools/call:sort_lines/arguments.path",
+    "injection/sql/tools/call:lookup_user/arguments.name",
 ];
 
 #[test]
@@ -25,7 +32,7 @@ fn fuzzing_the_demo_finds_every_planted_bug_and_each_reproducer_replays() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let crashes = TempDir::new("demo");
     let output = run(mcpfuzz()
-        .args(["fuzz", "--runs", "700", "--seed", "1", "--crashes"])
+        .args(["fuzz", "--runs", "1200", "--seed", "1", "--crashes"])
         .arg(crashes.path())
         .env("MCPFUZZ_TIMEOUT_MS", "1000"));
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -38,6 +45,21 @@ fn fuzzing_the_demo_finds_every_planted_bug_and_each_reproducer_replays() {
             text(&output)
         );
     }
+    // The tool that only reflects its input never yields a finding.
+    assert!(
+        !signatures.iter().any(|s| s.contains("tools/call:echo")),
+        "{signatures:#?}"
+    );
+    // The read escaped through a prefix sibling, the one route the planted check misses.
+    let (read, _) = found
+        .iter()
+        .find(|(_, s)| s.contains("path-read/tools/call:read_file"))
+        .unwrap();
+    let read: serde_json::Value = serde_json::from_slice(&std::fs::read(read).unwrap()).unwrap();
+    assert_eq!(
+        read["finding"]["evidence"]["route"], "prefix-sibling",
+        "{read:#}"
+    );
     let replay = run(mcpfuzz()
         .arg("replay")
         .arg("--quiet")
@@ -106,6 +128,148 @@ fn a_reproducer_does_not_replay_against_the_fixed_twin() {
         "{}",
         text(&output)
     );
+}
+
+/// A reproducer for the demo server that sends `frames` and claims `signature`.
+fn reproducer(
+    signature: &str,
+    kind: &str,
+    frames: &[String],
+    target: &[String],
+) -> serde_json::Value {
+    serde_json::json!({
+        "format": "mcpfuzz-reproducer",
+        "version": 1,
+        "finding": {
+            "kind": kind,
+            "signature": signature,
+            "severity": "critical",
+            "summary": "hand-written",
+            "evidence": {},
+        },
+        "target": {"command": target},
+        "transcript": frames,
+    })
+}
+
+fn call_line(id: usize, tool: &str, arguments: serde_json::Value) -> String {
+    let call = serde_json::json!({
+        "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    });
+    format!("{call}\n")
+}
+
+#[test]
+fn payloads_of_every_family_reflected_by_echo_are_no_injection() {
+    use mcpfuzz::grammar::payloads::{forms, render, Family, PayloadPlan};
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("echo-families");
+    let mut frames = Vec::new();
+    let mut nonce = 1;
+    for family in Family::ALL {
+        for form in 0..forms(family) as u8 {
+            nonce += 1;
+            let payload = render(&PayloadPlan::new(family, form, form), nonce * 7919, "x");
+            frames.push(call_line(
+                frames.len() + 1,
+                "echo",
+                serde_json::json!({"message": payload}),
+            ));
+        }
+    }
+    let file = dir.path().join("injection-echo.json");
+    let target = vec!["python3".to_string(), demo_server()];
+    let claim = reproducer(
+        "injection/shell/tools/call:echo/arguments.message",
+        "injection",
+        &frames,
+        &target,
+    );
+    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
+    let output = run(mcpfuzz().arg("replay").arg(&file));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let verdict = stdout
+        .lines()
+        .find(|line| line.starts_with("verdict:"))
+        .unwrap();
+    // Unescaped markup is information (never saved); nothing else may be claimed.
+    let claims: Vec<&str> = verdict
+        .split(|c: char| c == ' ' || c == ',' || c == '(' || c == ')')
+        .filter(|word| word.starts_with("injection/"))
+        .collect();
+    assert_eq!(
+        claims,
+        vec!["injection/markup/tools/call:echo/arguments.message"],
+        "{}",
+        text(&output)
+    );
+    // Every payload did come back, unescaped: this is reflection, and only reflection.
+    assert!(
+        stdout.matches("< {").count() >= frames.len(),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn a_reproducer_with_sandbox_paths_replays_in_a_fresh_cell() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("placeholder");
+    let file = dir.path().join("injection-read.json");
+    // The absolute path names the cell by placeholder; each replay gets its own cell.
+    let frames = vec![call_line(
+        1,
+        "read_file",
+        serde_json::json!({"path": "{{mcpfuzz:base}}/root-backup/secret.txt"}),
+    )];
+    let target = vec!["python3".to_string(), demo_server()];
+    let claim = reproducer(
+        "injection/path-read/tools/call:read_file/arguments.path",
+        "injection",
+        &frames,
+        &target,
+    );
+    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
+    for _ in 0..2 {
+        let output = run(mcpfuzz().arg("replay").arg(&file));
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("verdict: REPRODUCED"), "{}", text(&output));
+        assert!(
+            stdout.contains("/work/root-backup/secret.txt"),
+            "{}",
+            text(&output)
+        );
+        assert!(!stdout.contains("{{mcpfuzz:base}}"), "{}", text(&output));
+    }
+    // The twin confines reads properly.
+    let twin = format!("python3 {} --well-behaved", demo_server());
+    let output = run(mcpfuzz().arg("replay").arg(&file).args(["--target", &twin]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
+#[test]
+fn a_write_through_the_prefix_check_is_found_by_its_marker_file() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("write-marker");
+    let file = dir.path().join("injection-write.json");
+    let frames = vec![call_line(
+        1,
+        "save_note",
+        serde_json::json!({"name": "./../mcpfuzz-w0badf00d.txt", "text": "x"}),
+    )];
+    let target = vec!["python3".to_string(), demo_server()];
+    let claim = reproducer(
+        "injection/path-write/tools/call:save_note/arguments.name",
+        "injection",
+        &frames,
+        &target,
+    );
+    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
+    let output = run(mcpfuzz().arg("replay").arg(&file));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
 }
 
 /// Process ids whose parent is `parent`.

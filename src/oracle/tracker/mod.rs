@@ -509,6 +509,11 @@ impl Tracker {
         }
     }
 
+    /// The label of a request to `method` with `params`, as this tracker names it.
+    pub fn label_for(&self, method: &str, params: Option<&Value>) -> String {
+        self.relabel(wire::request_label(method, params))
+    }
+
     /// Replaces the name in `tools/call:<name>` or `prompts/get:<name>` by `?unlisted`
     /// when the catalog is known and does not list it.
     fn relabel(&self, label: String) -> String {
