@@ -254,7 +254,7 @@ pub fn render(plan: &PayloadPlan, nonce: u64, base: &str) -> String {
                 SHELL_FORMS[form / QUOTES.len()],
                 QUOTES[form % QUOTES.len()],
             );
-            let probe = if plan.variant % 2 == 0 {
+            let probe = if plan.variant.is_multiple_of(2) {
                 format!("echo $(({product}))")
             } else {
                 format!("touch {}", marker(Family::Shell))

@@ -463,10 +463,8 @@ fn database_error(lower: &[u8]) -> Option<(usize, &'static str)> {
 /// joined by `.`, array items as `[]`.
 fn collect(value: &Value, path: &mut String, each: &mut dyn FnMut(&str, &str)) {
     match value {
-        Value::String(text) => {
-            if payloads::may_hold_payload(text.as_bytes()) {
-                each(if path.is_empty() { "-" } else { path }, text)
-            }
+        Value::String(text) if payloads::may_hold_payload(text.as_bytes()) => {
+            each(if path.is_empty() { "-" } else { path }, text)
         }
         Value::Array(items) => {
             let len = path.len();
