@@ -196,7 +196,7 @@ fn payloads_of_every_family_reflected_by_echo_are_no_injection() {
         .unwrap();
     // Unescaped markup is information (never saved); nothing else may be claimed.
     let claims: Vec<&str> = verdict
-        .split(|c: char| c == ' ' || c == ',' || c == '(' || c == ')')
+        .split([' ', ',', '(', ')'])
         .filter(|word| word.starts_with("injection/"))
         .collect();
     assert_eq!(
