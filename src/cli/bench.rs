@@ -6,6 +6,8 @@
 use super::resolve_target;
 use mcpfuzz::campaign::{Campaign, Options};
 use mcpfuzz::config::TargetSpec;
+use mcpfuzz::oracle::Injection;
+use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Session;
 use mcpfuzz::target::{Child, Output, Recv, SpawnOptions};
 use mcpfuzz::transcript::{Frame, Item};
@@ -42,10 +44,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let raw = raw_round_trips(&spec, phase)?;
     print_rate("raw pipe round trip (one ping at a time)", raw, "msg/s");
-    let lockstep = session_messages(&spec, phase, 0)?;
+    let lockstep = session_messages(&spec, phase, 0, None)?;
     print_rate("session: barrier ping only, per script", lockstep, "msg/s");
-    let pipelined = session_messages(&spec, phase, 8)?;
+    let pipelined = session_messages(&spec, phase, 8, None)?;
     print_rate("session: 8 pings + barrier per script", pipelined, "msg/s");
+    let sandbox = Sandbox::create(None)?;
+    let in_cell = session_messages(&spec, phase, 8, Some(&sandbox))?;
+    print_rate(
+        "the same in a canary cell (scan per script)",
+        in_cell,
+        "msg/s",
+    );
+    let oracle_lines = injection_oracle_lines(phase);
+    print_rate(
+        "injection oracle alone, per received line",
+        oracle_lines,
+        "line/s",
+    );
     let (execs, fuzz_rss) = fuzz_loop(&spec, phase)?;
     print_rate(
         "fuzz loop: decode, materialize, run, oracle",
@@ -53,9 +68,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "exec/s",
     );
     println!(
-        "harness cost per message vs raw: x{:.2} one at a time, x{:.2} pipelined",
+        "harness cost per message vs raw: x{:.2} one at a time, x{:.2} pipelined, \
+         x{:.2} pipelined in a canary cell",
         raw / lockstep.max(1e-9),
-        raw / pipelined.max(1e-9)
+        raw / pipelined.max(1e-9),
+        raw / in_cell.max(1e-9)
     );
     println!(
         "fuzzer rss after the fuzz loop: {:.1} MiB",
@@ -107,8 +124,16 @@ fn raw_round_trips(spec: &TargetSpec, phase: Duration) -> anyhow::Result<f64> {
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
-fn session_messages(spec: &TargetSpec, phase: Duration, pings: usize) -> anyhow::Result<f64> {
-    let mut session = Session::start(spec, &SpawnOptions::default(), false)?;
+fn session_messages(
+    spec: &TargetSpec,
+    phase: Duration,
+    pings: usize,
+    sandbox: Option<&Sandbox>,
+) -> anyhow::Result<f64> {
+    let mut session = match sandbox {
+        Some(sandbox) => Session::start_in_sandbox(spec, sandbox, false, false)?,
+        None => Session::start(spec, &SpawnOptions::default(), false)?,
+    };
     let items: Vec<Item> = (0..pings)
         .map(|i| {
             Item::Frame(Frame::json_line(
@@ -128,6 +153,38 @@ fn session_messages(spec: &TargetSpec, phase: Duration, pings: usize) -> anyhow:
         messages += pings as u64 + 1;
     }
     Ok(messages as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Received lines per second through the injection oracle alone, with a thousand payloads
+/// registered: tool results of about 300 bytes with numbers in them but no proof.
+fn injection_oracle_lines(phase: Duration) -> f64 {
+    use mcpfuzz::grammar::payloads::{render, Family, PayloadPlan};
+    let mut injection = Injection::new(Vec::new());
+    let label_of = |method: &str, _: Option<&serde_json::Value>| method.to_owned();
+    for n in 0..1000u64 {
+        let family = Family::ALL[(n % 7) as usize];
+        let payload = render(&PayloadPlan::new(family, n as u8, n as u8), n, "x");
+        let sent = line(json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+            "params": {"name": "t", "arguments": {"a": payload}}}));
+        injection.on_sent(&sent[..sent.len() - 1], &label_of);
+    }
+    let reply = line(
+        json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text",
+        "text": "12 matches in 3 files, 2024-01-01T00:00:00Z, took 1733145600123 ns; \
+                 see https://example.com/a/b?c=d for the full list of results"}]}}),
+    );
+    let id = json!(7);
+    let answered = [(&id, "tools/call:t")];
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < phase {
+        for _ in 0..1000 {
+            let findings = injection.on_received(&reply, &answered);
+            assert!(findings.is_empty(), "no proof in the benchmark's reply");
+        }
+        count += 1000;
+    }
+    count as f64 / started.elapsed().as_secs_f64()
 }
 
 fn fuzz_loop(spec: &TargetSpec, phase: Duration) -> anyhow::Result<(f64, u64)> {

@@ -281,6 +281,10 @@ impl Injection {
     }
 
     fn check_markup(&mut self, line: &[u8], findings: &mut Vec<Finding>) {
+        // Every probe holds the name; most lines do not.
+        if memchr::memmem::find(line, payloads::MARKUP_NAME.as_bytes()).is_none() {
+            return;
+        }
         let hits: Vec<(usize, Probe)> = self
             .markup
             .iter()
