@@ -8,6 +8,7 @@ use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
+use crate::target::Protections;
 use crate::transcript::Item;
 use crate::triage::{RunContext, Triage, Verdict, MAX_FLAKY_ATTEMPTS};
 use std::collections::{BTreeMap, HashSet};
@@ -67,7 +68,7 @@ pub struct Campaign {
     spec: TargetSpec,
     options: Options,
     sandbox: Sandbox,
-    isolate_network: bool,
+    protections: Protections,
     session: Option<Session>,
     catalog: Catalog,
     materializer: Materializer,
@@ -89,19 +90,13 @@ impl Campaign {
                 source,
             })
         })?;
-        let isolate_network = crate::target::network_isolation_available();
-        if !isolate_network {
-            eprintln!(
-                "mcpfuzz: network namespaces are not available here (needs root or \
-                 unprivileged user namespaces); the target keeps network access"
-            );
-        }
-        let triage = Triage::new(spec.clone(), isolate_network, options.crashes_dir.clone());
+        let protections = Protections::probe();
+        let triage = Triage::new(spec.clone(), protections, options.crashes_dir.clone());
         let mut campaign = Campaign {
             spec,
             options,
             sandbox,
-            isolate_network,
+            protections,
             session: None,
             catalog: Catalog::default(),
             materializer: Materializer::new(),
@@ -257,7 +252,7 @@ impl Campaign {
 
     fn respawn(&mut self) -> Result<(), StartError> {
         let mut session =
-            Session::start_in_sandbox(&self.spec, &self.sandbox, self.isolate_network, false)?;
+            Session::start_in_sandbox(&self.spec, &self.sandbox, self.protections, false)?;
         self.summary.spawns += 1;
         if self.summary.spawns == 1 {
             self.catalog = session.catalog().clone();

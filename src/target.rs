@@ -10,6 +10,7 @@
 //! kernel delivers SIGKILL to the child through `PR_SET_PDEATHSIG`.
 
 pub mod environment;
+pub mod mounts;
 
 use crate::config::TargetSpec;
 use crate::oracle::ExitStatus;
@@ -128,8 +129,73 @@ pub struct SpawnOptions {
     pub sandbox: Option<PathBuf>,
     /// Remove this directory when the child is torn down.
     pub remove_on_drop: Option<PathBuf>,
-    /// Run the target in a fresh network namespace (no network).
-    pub isolate_network: bool,
+    /// The protections to apply beyond the process group and rlimits.
+    pub protections: Protections,
+    /// The directory that stays writable when the rest of the file system is read-only
+    /// (the sandbox cell).
+    pub writable: Option<PathBuf>,
+}
+
+/// Protections that need privileges the machine may not grant; [`Protections::probe`]
+/// finds out once which it does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Protections {
+    /// A fresh network namespace: no network.
+    pub network: bool,
+    /// A private mount namespace in which everything but the sandbox cell, `/proc`,
+    /// `/sys` and `/dev` is read-only.
+    pub read_only_mounts: bool,
+}
+
+impl Protections {
+    /// Tries each protection once in a throwaway child (failing inside the real target's
+    /// `pre_exec` would fail the run) and says, one line each, which are not available.
+    pub fn probe() -> Protections {
+        let protections = Protections {
+            network: probe(|| {
+                nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+                Ok(())
+            }),
+            read_only_mounts: mounts::ReadOnlyMounts::new(&std::env::temp_dir())
+                .map(|plan| {
+                    probe(move || {
+                        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+                        plan.apply_in_child()?;
+                        Ok(())
+                    })
+                })
+                .unwrap_or(false),
+        };
+        if !protections.network {
+            eprintln!(
+                "mcpfuzz: network namespaces are not available here (unshare(CLONE_NEWNET) \
+                 needs root); the target keeps network access"
+            );
+        }
+        if !protections.read_only_mounts {
+            eprintln!(
+                "mcpfuzz: mount namespaces are not available here (unshare(CLONE_NEWNS) needs \
+                 root); the target can write wherever its user may, not only in its sandbox"
+            );
+        }
+        protections
+    }
+}
+
+/// Whether `setup` succeeds between fork and exec of a throwaway `/bin/sh -c "exit 0"`.
+fn probe(setup: impl FnMut() -> io::Result<()> + Send + Sync + 'static) -> bool {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg("exit 0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: every setup passed here makes only async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(setup);
+    }
+    matches!(command.status(), Ok(status) if status.success())
 }
 
 impl Child {
@@ -174,10 +240,11 @@ impl Child {
         if let Some(cwd) = &cwd {
             command.current_dir(cwd).env("PWD", cwd);
         }
-        let limits = Limits::from_spec(spec, options.isolate_network);
+        let limits = Limits::from_spec(spec, options)?;
         let parent = nix::unistd::getpid();
         // SAFETY: the closure runs between fork and exec and calls only async-signal-safe
-        // system calls (setpgid, prctl, getppid, setrlimit, unshare); it allocates nothing.
+        // system calls (setpgid, prctl, getppid, setrlimit, unshare, mount) with paths
+        // prepared before the fork; it allocates nothing.
         unsafe {
             command.pre_exec(move || limits.apply_in_child(parent));
         }
@@ -360,20 +427,31 @@ impl Drop for Child {
 }
 
 /// Limits applied in the child between fork and exec.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Limits {
     max_open_files: u64,
     address_space: Option<u64>,
     isolate_network: bool,
+    read_only: Option<mounts::ReadOnlyMounts>,
 }
 
 impl Limits {
-    fn from_spec(spec: &TargetSpec, isolate_network: bool) -> Limits {
-        Limits {
+    fn from_spec(spec: &TargetSpec, options: &SpawnOptions) -> Result<Limits, SpawnError> {
+        let read_only = match (&options.writable, options.protections.read_only_mounts) {
+            (Some(writable), true) => Some(mounts::ReadOnlyMounts::new(writable).map_err(
+                |source| SpawnError {
+                    command: spec.command.clone(),
+                    source,
+                },
+            )?),
+            _ => None,
+        };
+        Ok(Limits {
             max_open_files: spec.max_open_files,
             address_space: spec.memory_limit_mb.map(|mb| mb << 20),
-            isolate_network,
-        }
+            isolate_network: options.protections.network,
+            read_only,
+        })
     }
 
     fn apply_in_child(&self, parent: Pid) -> io::Result<()> {
@@ -400,28 +478,12 @@ impl Limits {
         if self.isolate_network {
             nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
         }
+        if let Some(read_only) = &self.read_only {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+            read_only.apply_in_child()?;
+        }
         Ok(())
     }
-}
-
-/// Whether this process may give a target its own network namespace. Tried once in a
-/// throwaway child, because failing inside the real target's `pre_exec` would fail the run.
-pub fn network_isolation_available() -> bool {
-    let mut command = Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg("exit 0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: unshare is a single async-signal-safe system call.
-    unsafe {
-        command.pre_exec(|| {
-            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
-            Ok(())
-        });
-    }
-    matches!(command.status(), Ok(status) if status.success())
 }
 
 /// Makes relative words that name existing files absolute (from the fuzzer's working
@@ -737,6 +799,38 @@ mod tests {
         );
         drop(child);
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn with_read_only_mounts_only_the_cell_is_writable() {
+        let protections = Protections::probe();
+        let base = std::env::temp_dir().join(format!("mcpfuzz-ro-{}", std::process::id()));
+        let cell = base.join("cell");
+        std::fs::create_dir_all(&cell).unwrap();
+        let options = SpawnOptions {
+            protections,
+            writable: Some(cell.clone()),
+            ..SpawnOptions::default()
+        };
+        let script = format!(
+            "touch {0}/inside && echo inside-ok; touch {1}/outside 2>/dev/null && echo outside-ok; \
+             echo done",
+            cell.display(),
+            base.display()
+        );
+        let mut child = Child::spawn(&spec(&script), &options).unwrap();
+        let mut lines = Vec::new();
+        while let Recv::Output(Output::Line(line), _) = child.recv(soon()) {
+            lines.push(String::from_utf8(line).unwrap());
+        }
+        drop(child);
+        let expected = if protections.read_only_mounts {
+            vec!["inside-ok", "done"]
+        } else {
+            vec!["inside-ok", "outside-ok", "done"]
+        };
+        assert_eq!(lines, expected, "{protections:?}");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::minimize::{self, Budget};
 use crate::repro::{self, Found, Reproducer};
 use crate::sandbox::Sandbox;
 use crate::session::{Direction, Session, StartError};
+use crate::target::Protections;
 use crate::transcript::Item;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -37,12 +38,12 @@ impl Replayed {
 pub fn replay(
     spec: &TargetSpec,
     sandbox: &Sandbox,
-    isolate_network: bool,
+    protections: Protections,
     items: &[Item],
     repeat: u32,
     keep_log: bool,
 ) -> Result<Replayed, StartError> {
-    let mut session = Session::start_in_sandbox(spec, sandbox, isolate_network, keep_log)?;
+    let mut session = Session::start_in_sandbox(spec, sandbox, protections, keep_log)?;
     let mut replayed = Replayed {
         findings: session.take_startup_findings(),
         log: Vec::new(),
@@ -114,7 +115,7 @@ pub struct RunContext {
 /// Confirms, minimizes, deduplicates and saves findings.
 pub struct Triage {
     spec: TargetSpec,
-    isolate_network: bool,
+    protections: Protections,
     crashes_dir: PathBuf,
     known: HashSet<String>,
     seen_this_run: HashSet<String>,
@@ -126,7 +127,7 @@ pub struct Triage {
 
 impl Triage {
     /// A triage that writes into `crashes_dir` and skips signatures already saved there.
-    pub fn new(spec: TargetSpec, isolate_network: bool, crashes_dir: PathBuf) -> Triage {
+    pub fn new(spec: TargetSpec, protections: Protections, crashes_dir: PathBuf) -> Triage {
         let known = repro::known_signatures(&crashes_dir);
         let minimize_time = std::env::var("MCPFUZZ_MINIMIZE_SECS")
             .ok()
@@ -135,7 +136,7 @@ impl Triage {
             .unwrap_or(Duration::from_secs(10));
         Triage {
             spec,
-            isolate_network,
+            protections,
             crashes_dir,
             known,
             seen_this_run: HashSet::new(),
@@ -172,7 +173,7 @@ impl Triage {
             return Verdict::GaveUp;
         }
         let reproduces = |items: &[Item]| {
-            replay(&self.spec, sandbox, self.isolate_network, items, 1, false)
+            replay(&self.spec, sandbox, self.protections, items, 1, false)
                 .map(|replayed| replayed.has(signature))
                 .unwrap_or(false)
         };

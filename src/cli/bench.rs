@@ -9,6 +9,7 @@ use mcpfuzz::config::TargetSpec;
 use mcpfuzz::oracle::Injection;
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Session;
+use mcpfuzz::target::Protections;
 use mcpfuzz::target::{Child, Output, Recv, SpawnOptions};
 use mcpfuzz::transcript::{Frame, Item};
 use serde_json::json;
@@ -131,7 +132,7 @@ fn session_messages(
     sandbox: Option<&Sandbox>,
 ) -> anyhow::Result<f64> {
     let mut session = match sandbox {
-        Some(sandbox) => Session::start_in_sandbox(spec, sandbox, false, false)?,
+        Some(sandbox) => Session::start_in_sandbox(spec, sandbox, Protections::default(), false)?,
         None => Session::start(spec, &SpawnOptions::default(), false)?,
     };
     let items: Vec<Item> = (0..pings)

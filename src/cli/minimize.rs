@@ -29,11 +29,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reproducer = repro::load(&args.file)?;
     let (spec, _) = resolve_target(args.target.as_deref(), Some(&reproducer.target))?;
     let sandbox = Sandbox::create(None)?;
-    let isolate_network = mcpfuzz::target::network_isolation_available();
+    let protections = mcpfuzz::target::Protections::probe();
     let signature = reproducer.finding.signature.clone();
     let repeat = reproducer.repeat;
     let mut still_fails = |items: &[mcpfuzz::Item]| {
-        triage::replay(&spec, &sandbox, isolate_network, items, repeat, false)
+        triage::replay(&spec, &sandbox, protections, items, repeat, false)
             .map(|replayed| replayed.has(&signature))
             .unwrap_or(false)
     };

@@ -27,7 +27,7 @@ pub struct Args {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::create(None)?;
-    let isolate_network = mcpfuzz::target::network_isolation_available();
+    let protections = mcpfuzz::target::Protections::probe();
     let (mut reproduced, mut errors) = (0, 0);
     for path in &args.files {
         println!("== {}", path.display());
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let replayed = match triage::replay(
             &spec,
             &sandbox,
-            isolate_network,
+            protections,
             &reproducer.transcript,
             reproducer.repeat,
             !args.quiet,

@@ -107,7 +107,7 @@ impl Session {
     pub fn start_in_sandbox(
         spec: &TargetSpec,
         sandbox: &crate::sandbox::Sandbox,
-        isolate_network: bool,
+        protections: crate::target::Protections,
         log: bool,
     ) -> Result<Session, StartError> {
         let cell = sandbox.fresh_cell().map_err(|source| {
@@ -119,7 +119,8 @@ impl Session {
         let options = SpawnOptions {
             remove_on_drop: Some(cell.dir().to_owned()),
             sandbox: Some(cell.root().to_owned()),
-            isolate_network,
+            protections,
+            writable: Some(cell.dir().to_owned()),
         };
         let mut session = Session::start(spec, &options, log)?;
         session.injection = Injection::new(cell.canaries().to_vec());
