@@ -68,8 +68,8 @@ impl ReadOnlyMounts {
 }
 
 /// The writable mount points of a `/proc/PID/mountinfo` table outside `/proc`, `/sys` and
-/// `/dev`, with the
-/// per-mount flags (`nosuid`, `nodev`, `noexec`, atime) a read-only remount must keep.
+/// `/dev`, with the per-mount flags (`nosuid`, `nodev`, `noexec`, atime) a read-only
+/// remount must keep.
 pub fn parse_mountinfo(table: &str) -> Vec<(String, MsFlags)> {
     let mut mounts: Vec<(String, MsFlags)> = Vec::new();
     for line in table.lines() {
