@@ -6,7 +6,7 @@
 use super::resolve_target;
 use mcpfuzz::campaign::{Campaign, Options};
 use mcpfuzz::config::TargetSpec;
-use mcpfuzz::oracle::Injection;
+use mcpfuzz::oracle::{Injection, Tracker};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Session;
 use mcpfuzz::target::Protections;
@@ -161,13 +161,14 @@ fn session_messages(
 fn injection_oracle_lines(phase: Duration) -> f64 {
     use mcpfuzz::grammar::payloads::{render, Family, PayloadPlan};
     let mut injection = Injection::new(Vec::new());
-    let label_of = |method: &str, _: Option<&serde_json::Value>| method.to_owned();
+    let mut tracker = Tracker::new();
     for n in 0..1000u64 {
         let family = Family::ALL[(n % 7) as usize];
         let payload = render(&PayloadPlan::new(family, n as u8, n as u8), n, "x");
         let sent = line(json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
             "params": {"name": "t", "arguments": {"a": payload}}}));
-        injection.on_sent(&sent[..sent.len() - 1], &label_of);
+        tracker.on_sent(&sent, Instant::now());
+        injection.on_sent(&sent[..sent.len() - 1], &tracker);
     }
     let reply = line(
         json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text",

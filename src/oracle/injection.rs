@@ -16,6 +16,7 @@
 //! the same family in the same argument. Pure reflection of a payload is never a finding.
 
 use crate::grammar::payloads::{self, Family, Proof, Recognized};
+use crate::oracle::Tracker;
 use crate::sandbox::{Canary, Change, CANARY_PREFIX};
 use crate::{Finding, Kind, Severity};
 use serde_json::{json, Value};
@@ -98,9 +99,9 @@ impl Injection {
         }
     }
 
-    /// Registers one complete line written to the target (placeholders expanded);
-    /// `label_of` names a request the way the protocol oracle does.
-    pub fn on_sent(&mut self, line: &[u8], label_of: &dyn Fn(&str, Option<&Value>) -> String) {
+    /// Registers one complete line written to the target (placeholders expanded), after
+    /// the protocol oracle `tracker` has seen it: requests are named its way.
+    pub fn on_sent(&mut self, line: &[u8], tracker: &Tracker) {
         if self.sent.len() + line.len() + 1 > SENT_BYTES {
             let keep = self.sent.len() / 2;
             self.sent.drain(..self.sent.len() - keep);
@@ -108,7 +109,14 @@ impl Injection {
         self.sent
             .extend_from_slice(&line[..line.len().min(SENT_BYTES / 2)]);
         self.sent.push(b'\n');
-        let carries_payload = payloads::may_hold_payload(line);
+        if let Some(label) = tracker.last_label() {
+            if label != self.last_label {
+                self.last_label = label.to_owned();
+            }
+        }
+        if !payloads::may_hold_payload(line) {
+            return;
+        }
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
             return;
         };
@@ -121,11 +129,7 @@ impl Injection {
                 continue;
             };
             let params = message.get("params");
-            let label = label_of(method, params);
-            self.last_label = label.clone();
-            if !carries_payload {
-                continue;
-            }
+            let label = tracker.label_for(method, params);
             let mut request = SentRequest::default();
             if let Some(params) = params {
                 let mut path = String::new();

@@ -2,13 +2,35 @@
 
 use super::*;
 use crate::grammar::payloads::{render, PayloadPlan};
+use crate::oracle::Tracker;
 use crate::sandbox::{BASE_PLACEHOLDER, CANARY_PREFIX};
 
 const PARENT_TOKEN: &str = "MCPFUZZ-CANARY-00112233445566aa";
 const SIBLING_TOKEN: &str = "MCPFUZZ-CANARY-77889900aabbccdd";
 
-fn oracle() -> Injection {
-    Injection::new(vec![
+/// The injection oracle and the protocol oracle it takes labels from.
+struct Oracles {
+    injection: Injection,
+    tracker: Tracker,
+}
+
+impl Oracles {
+    fn on_sent(&mut self, line: &[u8]) {
+        self.tracker.on_sent(line, std::time::Instant::now());
+        self.injection.on_sent(line, &self.tracker);
+    }
+
+    fn on_received(&mut self, line: &[u8], answered: &[(&Value, &str)]) -> Vec<Finding> {
+        self.injection.on_received(line, answered)
+    }
+
+    fn on_changes(&mut self, changes: &[Change]) -> Vec<Finding> {
+        self.injection.on_changes(changes)
+    }
+}
+
+fn oracle() -> Oracles {
+    let injection = Injection::new(vec![
         Canary {
             path: "secret.txt",
             route: "parent",
@@ -19,24 +41,24 @@ fn oracle() -> Injection {
             route: "prefix-sibling",
             token: SIBLING_TOKEN.into(),
         },
-    ])
-}
-
-fn label_of(method: &str, params: Option<&Value>) -> String {
-    crate::wire::request_label(method, params)
+    ]);
+    Oracles {
+        injection,
+        tracker: Tracker::new(),
+    }
 }
 
 /// Sends a `tools/call` of `tool` with `arguments` under `id`.
-fn call(injection: &mut Injection, id: u64, tool: &str, arguments: Value) {
+fn call(injection: &mut Oracles, id: u64, tool: &str, arguments: Value) {
     let line = json!({
         "jsonrpc": "2.0", "id": id, "method": "tools/call",
         "params": {"name": tool, "arguments": arguments}
     });
-    injection.on_sent(line.to_string().as_bytes(), &label_of);
+    injection.on_sent(line.to_string().as_bytes());
 }
 
 /// A tool result holding `text`, answering `id`.
-fn reply(injection: &mut Injection, id: u64, text: &str) -> Vec<(String, Severity)> {
+fn reply(injection: &mut Oracles, id: u64, text: &str) -> Vec<(String, Severity)> {
     let line = json!({
         "jsonrpc": "2.0", "id": id,
         "result": {"content": [{"type": "text", "text": text}]}
@@ -268,6 +290,8 @@ fn marker_files_are_attributed_to_the_argument_that_named_them() {
 fn other_writes_outside_the_root_are_reported_against_the_last_request() {
     let mut injection = oracle();
     call(&mut injection, 1, "save", json!({"name": "a.txt"}));
+    // The session's own barrier ping is not what the script sent last.
+    injection.on_sent(b"{\"jsonrpc\":\"2.0\",\"id\":1000000001,\"method\":\"ping\"}");
     let findings = injection.on_changes(&[
         Change::Created("work/a.txt".into()),
         Change::Created("work/mcpfuzz-s0000abcd".into()),
@@ -345,7 +369,7 @@ fn batch_members_and_resource_uris_are_attributed_by_id() {
         {"jsonrpc": "2.0", "id": "a", "method": "ping"},
         {"jsonrpc": "2.0", "id": "b", "method": "resources/read", "params": {"uri": read}},
     ]);
-    injection.on_sent(batch.to_string().as_bytes(), &label_of);
+    injection.on_sent(batch.to_string().as_bytes());
     let line = format!(
         "[{{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"result\":{{}}}},{{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"result\":{{\"contents\":[{{\"text\":\"{PARENT_TOKEN}\"}}]}}}}]"
     );

@@ -277,9 +277,7 @@ impl Session {
             self.partial.extend_from_slice(&rest[..end]);
             let line = std::mem::take(&mut self.partial);
             self.tracker.on_sent(&line, now);
-            let tracker = &self.tracker;
-            self.injection
-                .on_sent(&line, &|method, params| tracker.label_for(method, params));
+            self.injection.on_sent(&line, &self.tracker);
             if let Some(label) = self.tracker.last_label() {
                 if self.last_label.as_deref() != Some(label) {
                     self.last_label = Some(label.to_owned());
