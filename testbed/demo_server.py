@@ -826,7 +826,8 @@ def run_command(command, shell=False):
     return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-READ_FILE_SCHEMA = {
+# The one argument of read_file and sort_lines.
+PATH_SCHEMA = {
     "type": "object",
     "properties": {
         "path": {
@@ -842,7 +843,7 @@ READ_FILE_SCHEMA = {
 
 
 def tool_read_file(args):
-    validated(args, READ_FILE_SCHEMA)
+    validated(args, PATH_SCHEMA)
     path = args["path"]
     problem = nul_in_path(path, "path")
     if problem:
@@ -1026,23 +1027,8 @@ def tool_greet(args):
     return tool_ok(render_template(GREETING).replace("{name}", name))
 
 
-SORT_LINES_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "path": {
-            "type": "string",
-            "description": "Path of the file, relative to the working directory.",
-            "minLength": 1,
-            "maxLength": MAX_PATH,
-        }
-    },
-    "required": ["path"],
-    "additionalProperties": False,
-}
-
-
 def tool_sort_lines(args):
-    validated(args, SORT_LINES_SCHEMA)
+    validated(args, PATH_SCHEMA)
     path = args["path"]
     problem = nul_in_path(path, "path")
     if problem:
@@ -1206,7 +1192,7 @@ TOOLS = [
         "name": "read_file",
         "title": "Read a file",
         "description": "Returns the text of a file in the working directory.",
-        "inputSchema": READ_FILE_SCHEMA,
+        "inputSchema": PATH_SCHEMA,
         "annotations": {"readOnlyHint": True, "openWorldHint": False},
         "handler": tool_read_file,
     },
@@ -1239,7 +1225,7 @@ TOOLS = [
         "name": "sort_lines",
         "title": "Sort lines",
         "description": "Returns the lines of a file in the working directory, sorted.",
-        "inputSchema": SORT_LINES_SCHEMA,
+        "inputSchema": PATH_SCHEMA,
         "annotations": {"readOnlyHint": True, "openWorldHint": False},
         "handler": tool_sort_lines,
     },

@@ -56,6 +56,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         in_cell,
         "msg/s",
     );
+    let (bare_spawn, protected_spawn, protections) = spawn_costs(&spec, &sandbox, phase)?;
+    println!(
+        "{:<48} {:>10.1} ms bare, {:.1} ms with {protections:?} (x{:.2})",
+        "spawn + handshake in a canary cell",
+        bare_spawn * 1e3,
+        protected_spawn * 1e3,
+        protected_spawn / bare_spawn.max(1e-9)
+    );
     let oracle_lines = injection_oracle_lines(phase);
     print_rate(
         "injection oracle alone, per received line",
@@ -154,6 +162,31 @@ fn session_messages(
         messages += pings as u64 + 1;
     }
     Ok(messages as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Mean seconds to start the target in a fresh canary cell and finish its handshake,
+/// without and with the protections this machine allows, alternating so both see the
+/// same load.
+fn spawn_costs(
+    spec: &TargetSpec,
+    sandbox: &Sandbox,
+    phase: Duration,
+) -> anyhow::Result<(f64, f64, Protections)> {
+    let protections = Protections::probe();
+    let mut totals = [Duration::ZERO; 2];
+    let mut rounds = 0u32;
+    let started = Instant::now();
+    while started.elapsed() < phase || rounds < 2 {
+        for (total, protections) in totals.iter_mut().zip([Protections::default(), protections]) {
+            let began = Instant::now();
+            let session = Session::start_in_sandbox(spec, sandbox, protections, false)?;
+            *total += began.elapsed();
+            drop(session);
+        }
+        rounds += 1;
+    }
+    let mean = |total: Duration| total.as_secs_f64() / f64::from(rounds);
+    Ok((mean(totals[0]), mean(totals[1]), protections))
 }
 
 /// Received lines per second through the injection oracle alone, with a thousand payloads

@@ -2,6 +2,7 @@
 //! fuzzer is killed.
 
 use crate::util::{demo_server, mcpfuzz, reproducers, run, text, TempDir};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -130,26 +131,25 @@ fn a_reproducer_does_not_replay_against_the_fixed_twin() {
     );
 }
 
-/// A reproducer for the demo server that sends `frames` and claims `signature`.
-fn reproducer(
-    signature: &str,
-    kind: &str,
-    frames: &[String],
-    target: &[String],
-) -> serde_json::Value {
-    serde_json::json!({
+/// Writes a hand-made injection reproducer for the demo server into `dir`: it sends
+/// `frames` and claims `signature`. Returns its path.
+fn injection_reproducer(dir: &TempDir, signature: &str, frames: &[String]) -> PathBuf {
+    let reproducer = serde_json::json!({
         "format": "mcpfuzz-reproducer",
         "version": 1,
         "finding": {
-            "kind": kind,
+            "kind": "injection",
             "signature": signature,
             "severity": "critical",
             "summary": "hand-written",
             "evidence": {},
         },
-        "target": {"command": target},
+        "target": {"command": ["python3", demo_server()]},
         "transcript": frames,
-    })
+    });
+    let file = dir.path().join("injection.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+    file
 }
 
 fn call_line(id: usize, tool: &str, arguments: serde_json::Value) -> String {
@@ -178,15 +178,11 @@ fn payloads_of_every_family_reflected_by_echo_are_no_injection() {
             ));
         }
     }
-    let file = dir.path().join("injection-echo.json");
-    let target = vec!["python3".to_string(), demo_server()];
-    let claim = reproducer(
+    let file = injection_reproducer(
+        &dir,
         "injection/shell/tools/call:echo/arguments.message",
-        "injection",
         &frames,
-        &target,
     );
-    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
     let output = run(mcpfuzz().arg("replay").arg(&file));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
@@ -217,21 +213,17 @@ fn payloads_of_every_family_reflected_by_echo_are_no_injection() {
 fn a_reproducer_with_sandbox_paths_replays_in_a_fresh_cell() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let dir = TempDir::new("placeholder");
-    let file = dir.path().join("injection-read.json");
     // The absolute path names the cell by placeholder; each replay gets its own cell.
     let frames = vec![call_line(
         1,
         "read_file",
         serde_json::json!({"path": "{{mcpfuzz:base}}/root-backup/secret.txt"}),
     )];
-    let target = vec!["python3".to_string(), demo_server()];
-    let claim = reproducer(
+    let file = injection_reproducer(
+        &dir,
         "injection/path-read/tools/call:read_file/arguments.path",
-        "injection",
         &frames,
-        &target,
     );
-    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
     for _ in 0..2 {
         let output = run(mcpfuzz().arg("replay").arg(&file));
         assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -254,20 +246,16 @@ fn a_reproducer_with_sandbox_paths_replays_in_a_fresh_cell() {
 fn a_write_through_the_prefix_check_is_found_by_its_marker_file() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let dir = TempDir::new("write-marker");
-    let file = dir.path().join("injection-write.json");
     let frames = vec![call_line(
         1,
         "save_note",
         serde_json::json!({"name": "./../mcpfuzz-w0badf00d.txt", "text": "x"}),
     )];
-    let target = vec!["python3".to_string(), demo_server()];
-    let claim = reproducer(
+    let file = injection_reproducer(
+        &dir,
         "injection/path-write/tools/call:save_note/arguments.name",
-        "injection",
         &frames,
-        &target,
     );
-    std::fs::write(&file, serde_json::to_vec_pretty(&claim).unwrap()).unwrap();
     let output = run(mcpfuzz().arg("replay").arg(&file));
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
 }
