@@ -42,7 +42,7 @@ pub struct TargetSpec {
     pub env: BTreeMap<String, String>,
     /// The fuzzer's variables the target may see besides the basics (PATH, locale,
     /// interpreter and version-manager paths, certificates): exact names, `PREFIX_*`, or
-    /// `*` for all. `MCPFUZZ_ENV_PASSTHROUGH` adds to it.
+    /// `*` for all. `MCPFUZZ_ENV_PASSTHROUGH`, read when a target starts, adds to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_passthrough: Vec<String>,
     /// Working directory; the sandbox root (what `{sandbox}` names) when absent.
@@ -234,8 +234,6 @@ pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
             }
         }
     };
-    spec.env_passthrough
-        .extend(crate::target::environment::passthrough_from_environment());
     if let Ok(text) = std::env::var("MCPFUZZ_TIMEOUT_MS") {
         if let Ok(ms) = text.trim().parse::<u64>() {
             spec.timeouts.request_ms = ms.max(1);

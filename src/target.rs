@@ -223,7 +223,11 @@ impl Child {
             .env_clear()
             .envs(environment::scrubbed(
                 std::env::vars_os(),
-                &spec.env_passthrough,
+                &[
+                    spec.env_passthrough.clone(),
+                    environment::passthrough_from_environment(),
+                ]
+                .concat(),
                 options.sandbox.as_deref(),
             ));
         // Hash seeds change dict and set order between runs; a fixed seed keeps a Python
