@@ -11,6 +11,9 @@
 
 pub mod environment;
 pub mod mounts;
+mod usage;
+
+pub use usage::{group_alive, group_cpu_time, group_usage, rss_bytes, Usage};
 
 use crate::config::TargetSpec;
 use crate::oracle::ExitStatus;
@@ -596,88 +599,6 @@ fn read_tail(mut stderr: impl Read, tail: &Mutex<VecDeque<u8>>) {
     }
 }
 
-/// Resident set size of `pid` from `/proc/PID/statm` (about 6 us).
-pub fn rss_bytes(pid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * page_size())
-}
-
-fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map(|size| size as u64)
-        .unwrap_or(4096)
-}
-
-fn clock_ticks() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .map(|ticks| ticks as u64)
-        .unwrap_or(100)
-}
-
-/// Parses (process group, utime + stime ticks) from the text of `/proc/PID/stat`.
-fn parse_stat(text: &str) -> Option<(i32, u64)> {
-    // The command name is in parentheses and may contain spaces; fields follow the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
-    let pgrp = fields.get(2)?.parse().ok()?;
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((pgrp, utime + stime))
-}
-
-/// CPU time of every process in the group `pgid`: launchers such as `npx` or `uv run`
-/// leave the real server as a grandchild, so the direct child alone would look idle.
-pub fn group_cpu_time(pgid: i32) -> Duration {
-    let mut ticks = 0;
-    if let Some(own) = std::fs::read_to_string(format!("/proc/{pgid}/stat"))
-        .ok()
-        .and_then(|text| parse_stat(&text))
-    {
-        ticks += own.1;
-    }
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            if pid == pgid {
-                continue;
-            }
-            if let Some((pgrp, used)) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|text| parse_stat(&text))
-            {
-                if pgrp == pgid {
-                    ticks += used;
-                }
-            }
-        }
-    }
-    Duration::from_millis(ticks * 1000 / clock_ticks())
-}
-
-/// Whether any process of the group `pgid` is still alive (zombies excluded).
-pub fn group_alive(pgid: i32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let path: &Path = &entry.path();
-        std::fs::read_to_string(path.join("stat"))
-            .ok()
-            .filter(|text| !text.contains(") Z "))
-            .and_then(|text| parse_stat(&text))
-            .is_some_and(|(pgrp, _)| pgrp == pgid)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,12 +609,6 @@ mod tests {
 
     fn soon() -> Instant {
         Instant::now() + Duration::from_secs(10)
-    }
-
-    #[test]
-    fn stat_parsing_survives_spaces_in_the_name() {
-        let text = "42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
-        assert_eq!(parse_stat(text), Some((42, 10)));
     }
 
     #[test]

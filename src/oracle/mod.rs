@@ -17,6 +17,7 @@ mod ids;
 mod injection;
 mod liveness;
 mod protocol;
+pub mod resources;
 mod shapes;
 mod traces;
 mod tracker;

@@ -1,0 +1,281 @@
+//! Whether a resource grows without bound: a warm-up-aware trend test over samples taken
+//! while a target served requests.
+//!
+//! A V8 or CPython server's memory jumps on the first requests (code loaded, caches
+//! filled) and then settles, or even drops when the collector runs; a server that
+//! allocates in bursts saw-tooths. Neither is a leak. A leak is growth that continues
+//! across the whole run. So [`judge`] sets the first fifth of the samples aside as
+//! warm-up, cuts the rest into windows, and takes each window's floor (its minimum, the
+//! level a saw-tooth returns to): only floors that rise from every window to the next,
+//! by more than a size threshold overall and at more than a slope per request, are a
+//! leak.
+
+use serde_json::{json, Value};
+
+/// The share of samples set aside as warm-up, in percent.
+const WARM_UP_PERCENT: usize = 20;
+/// How many windows the rest is cut into.
+const WINDOWS: usize = 4;
+/// The fewest samples a verdict needs.
+pub const MIN_SAMPLES: usize = 10;
+
+/// What is sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    /// Resident memory of the process group, in bytes.
+    Memory,
+    /// Open file descriptors of the process group.
+    Descriptors,
+    /// Threads of the process group.
+    Threads,
+    /// Processes in the group (children left behind).
+    Processes,
+}
+
+impl Resource {
+    /// The name in signatures and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Memory => "memory",
+            Resource::Descriptors => "descriptors",
+            Resource::Threads => "threads",
+            Resource::Processes => "processes",
+        }
+    }
+
+    /// The thresholds a leak of this resource must pass.
+    pub fn rule(self) -> Rule {
+        match self {
+            Resource::Memory => Rule {
+                min_growth: 8.0 * 1024.0 * 1024.0,
+                min_slope: 1024.0,
+            },
+            Resource::Descriptors | Resource::Threads | Resource::Processes => Rule {
+                min_growth: 16.0,
+                min_slope: 0.01,
+            },
+        }
+    }
+}
+
+/// How much growth is a leak.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rule {
+    /// The least rise of the floor from the first window after warm-up to the last.
+    pub min_growth: f64,
+    /// The least least-squares slope after warm-up, per request.
+    pub min_slope: f64,
+}
+
+/// One sample: how many requests had been served, and the resource's value then.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// Requests served when the sample was taken.
+    pub requests: u64,
+    /// The value (bytes or a count).
+    pub value: f64,
+}
+
+/// What [`judge`] concluded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Fewer than [`MIN_SAMPLES`] samples, or no requests between them.
+    TooFewSamples,
+    /// The floors did not rise from every window to the next (plateau, drop, saw-tooth).
+    NoTrend {
+        /// The windows' floors.
+        floors: Vec<f64>,
+    },
+    /// The floors rose, but by less than the rule asks.
+    SmallGrowth {
+        /// The rise of the floor.
+        growth: f64,
+        /// Growth per request.
+        slope: f64,
+    },
+    /// Sustained growth above both thresholds.
+    Leak {
+        /// The rise of the floor from the first window after warm-up to the last.
+        growth: f64,
+        /// Growth per request (least squares after warm-up).
+        slope: f64,
+        /// The windows' floors.
+        floors: Vec<f64>,
+    },
+}
+
+impl Verdict {
+    /// Whether this is a leak.
+    pub fn is_leak(&self) -> bool {
+        matches!(self, Verdict::Leak { .. })
+    }
+}
+
+/// Judges `samples` (in the order taken) by `rule`; see the module documentation.
+pub fn judge(samples: &[Sample], rule: &Rule) -> Verdict {
+    if samples.len() < MIN_SAMPLES {
+        return Verdict::TooFewSamples;
+    }
+    let warm_up = samples.len() * WARM_UP_PERCENT / 100;
+    let settled = &samples[warm_up..];
+    let span = settled.last().map_or(0, |s| s.requests) - settled[0].requests;
+    if span == 0 {
+        return Verdict::TooFewSamples;
+    }
+    let floors: Vec<f64> = (0..WINDOWS)
+        .map(|window| {
+            let start = window * settled.len() / WINDOWS;
+            let end = (window + 1) * settled.len() / WINDOWS;
+            settled[start..end]
+                .iter()
+                .map(|sample| sample.value)
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    if !floors.windows(2).all(|pair| pair[1] > pair[0]) {
+        return Verdict::NoTrend { floors };
+    }
+    let growth = floors[WINDOWS - 1] - floors[0];
+    let slope = slope(settled);
+    if growth < rule.min_growth || slope < rule.min_slope {
+        return Verdict::SmallGrowth { growth, slope };
+    }
+    Verdict::Leak {
+        growth,
+        slope,
+        floors,
+    }
+}
+
+/// The least-squares slope of value over requests.
+fn slope(samples: &[Sample]) -> f64 {
+    let n = samples.len() as f64;
+    let mean_x = samples.iter().map(|s| s.requests as f64).sum::<f64>() / n;
+    let mean_y = samples.iter().map(|s| s.value).sum::<f64>() / n;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for sample in samples {
+        let dx = sample.requests as f64 - mean_x;
+        covariance += dx * (sample.value - mean_y);
+        variance += dx * dx;
+    }
+    if variance == 0.0 {
+        0.0
+    } else {
+        covariance / variance
+    }
+}
+
+/// The samples as evidence: `[[requests, value], ...]`.
+pub fn curve(samples: &[Sample]) -> Value {
+    Value::Array(
+        samples
+            .iter()
+            .map(|sample| json!([sample.requests, sample.value]))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    /// `n` samples, one every `every` requests, valued by `f(request count)`.
+    fn series(n: u64, every: u64, f: impl Fn(u64) -> f64) -> Vec<Sample> {
+        (0..n)
+            .map(|i| Sample {
+                requests: i * every,
+                value: f(i * every),
+            })
+            .collect()
+    }
+
+    fn memory(samples: &[Sample]) -> Verdict {
+        judge(samples, &Resource::Memory.rule())
+    }
+
+    #[test]
+    fn a_linear_leak_is_found() {
+        // 64 KiB per request over 5,000 requests: 312 MiB.
+        let samples = series(20, 250, |r| 30.0 * MIB + r as f64 * 64.0 * 1024.0);
+        match memory(&samples) {
+            Verdict::Leak { slope, .. } => assert!((slope - 65536.0).abs() < 1.0, "{slope}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_small_leak_is_found_within_five_thousand_requests() {
+        // The floors compared lie 3,000 of the 5,000 requests apart (the first fifth is
+        // warm-up, and the first and last windows' floors are their starts), so 8 MiB
+        // needs 2.8 KiB per request: 3 KiB is found, 2 KiB is not.
+        let samples = series(20, 250, |r| 30.0 * MIB + r as f64 * 3072.0);
+        assert!(memory(&samples).is_leak(), "{:?}", memory(&samples));
+        let samples = series(20, 250, |r| 30.0 * MIB + r as f64 * 2048.0);
+        assert!(matches!(memory(&samples), Verdict::SmallGrowth { .. }));
+    }
+
+    #[test]
+    fn a_jump_then_a_plateau_is_warm_up() {
+        // V8: +40 MiB on the first requests, then flat with page-level noise.
+        let samples = series(20, 250, |r| {
+            let noise = ((r / 250) % 3) as f64 * 4096.0;
+            if r < 500 {
+                30.0 * MIB + r as f64 * 80.0 * 1024.0
+            } else {
+                70.0 * MIB + noise
+            }
+        });
+        assert!(matches!(memory(&samples), Verdict::NoTrend { .. }));
+    }
+
+    #[test]
+    fn a_jump_then_a_drop_is_not_a_leak() {
+        let samples = series(20, 250, |r| match r {
+            0..=750 => 30.0 * MIB + r as f64 * 64.0 * 1024.0,
+            _ => 50.0 * MIB - (r as f64) * 100.0,
+        });
+        assert!(!memory(&samples).is_leak());
+    }
+
+    #[test]
+    fn a_saw_tooth_is_not_a_leak_but_a_rising_floor_is() {
+        // Allocate 256 KiB per request, free all at 80 chunks.
+        let tooth = |r: u64| 46.0 * MIB + (r % 80) as f64 * 256.0 * 1024.0;
+        let samples = series(100, 50, tooth);
+        assert!(matches!(memory(&samples), Verdict::NoTrend { .. }));
+        let rising = series(100, 50, |r| tooth(r) + r as f64 * 4096.0);
+        assert!(memory(&rising).is_leak(), "{:?}", memory(&rising));
+    }
+
+    #[test]
+    fn small_growth_is_not_a_leak() {
+        // 1 MiB over the run: the floors rise, but not by 8 MiB.
+        let samples = series(20, 250, |r| 30.0 * MIB + r as f64 * 200.0);
+        assert!(matches!(memory(&samples), Verdict::SmallGrowth { .. }));
+    }
+
+    #[test]
+    fn one_descriptor_per_call_leaks_and_a_steady_pool_does_not() {
+        let rule = Resource::Descriptors.rule();
+        let leaking = series(20, 10, |r| 12.0 + r as f64);
+        assert!(judge(&leaking, &rule).is_leak());
+        let pool = series(20, 10, |r| if r < 30 { 12.0 + r as f64 } else { 42.0 });
+        assert!(!judge(&pool, &rule).is_leak());
+    }
+
+    #[test]
+    fn too_few_samples_give_no_verdict() {
+        let samples = series(5, 100, |r| r as f64 * MIB);
+        assert_eq!(memory(&samples), Verdict::TooFewSamples);
+        let still = series(20, 0, |_| MIB);
+        assert_eq!(memory(&still), Verdict::TooFewSamples);
+    }
+
+    #[test]
+    fn the_curve_is_evidence() {
+        let samples = series(2, 10, |r| r as f64);
+        assert_eq!(curve(&samples), json!([[0, 0.0], [10, 10.0]]));
+    }
+}
