@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""mcpfuzz-leaky: a small MCP server over stdio that leaks one resource per tool call.
+
+    python3 testbed/leaky_server.py --leak-memory    # 64 KiB kept per distinct arguments
+    python3 testbed/leaky_server.py --leak-fds       # one file descriptor per call
+    python3 testbed/leaky_server.py --leak-threads   # one sleeping thread per call
+    python3 testbed/leaky_server.py --control        # large saw-tooth memory use, no leak
+
+Exactly one mode flag is required. Every mode serves the same three tools: store
+{key, value}, lookup {key} and echo {text}. The leak happens on every tools/call request
+that is answered, whatever the tool (and even when the call is refused with -32602 or
+answered with isError); for --leak-memory only when the call's `arguments` (compared as
+canonical JSON) differ from those of every earlier call. testbed/README.md describes the
+modes and the control's shape.
+
+Transport: MCP stdio, one compact JSON-RPC 2.0 message per line on stdin/stdout, flushed;
+stdout carries protocol messages only, logs go to stderr. Standard library only.
+"""
+
+import json
+import mmap
+import os
+import sys
+import threading
+
+SERVER_NAME = "mcpfuzz-leaky"
+SERVER_VERSION = "1.0.0"
+LATEST_PROTOCOL = "2025-06-18"
+KNOWN_PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18")
+MODES = ("--leak-memory", "--leak-fds", "--leak-threads", "--control")
+USAGE = "usage: leaky_server.py (--leak-memory | --leak-fds | --leak-threads | --control)\n"
+
+LEAK_BYTES = 64 * 1024  # --leak-memory: kept per distinct arguments
+CONTROL_BASE = 32 * 1024 * 1024  # --control: allocated (and touched) at startup
+CONTROL_CHUNK = 256 * 1024  # --control: allocated per call
+CONTROL_CHUNKS = 80  # --control: the chunk list is cleared when it holds this many
+PAGE = mmap.PAGESIZE
+STORE_LIMIT = 64  # store keeps at most this many keys (oldest dropped): no growth there
+
+MODE = None
+LEAKED_MEMORY = {}  # --leak-memory: canonical JSON of the arguments -> 64 KiB of bytes
+LEAKED_FDS = []  # --leak-fds: descriptors never closed
+LEAKED_THREADS = []  # --leak-threads: threads that never end
+CONTROL = {"base": None, "chunks": []}  # --control
+NOTES = {}  # the store tool's data, in insertion order
+WARNED = set()
+
+
+def log(text):
+    sys.stderr.write("%s: %s\n" % (SERVER_NAME, text))
+    sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------------------
+# JSON in and out
+# --------------------------------------------------------------------------------------
+
+
+class RawInt(int):
+    """An integer that remembers its JSON spelling, so an id is echoed byte for byte."""
+
+
+class RawFloat(float):
+    """A number with a fraction or exponent (or a very long integer) and its spelling."""
+
+
+def _parse_int(text):
+    value = RawFloat(float(text)) if len(text) > 300 else RawInt(int(text))
+    value.raw = text
+    return value
+
+
+def _parse_float(text):
+    value = RawFloat(float(text))
+    value.raw = text
+    return value
+
+
+def _parse_constant(text):
+    raise ValueError("%s is not JSON" % text)
+
+
+_DECODER = json.JSONDecoder(
+    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+)
+
+
+def parse_json(data):
+    """One line of strict JSON (UTF-8, no NaN/Infinity, no trailing data)."""
+    text = data.decode("utf-8")
+    value, end = _DECODER.raw_decode(text)
+    if text[end:].strip(" \t\r\n"):
+        raise ValueError("trailing data")
+    return value
+
+
+def dumps(value, **extra):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False, **extra)
+
+
+def id_json(request_id):
+    if request_id is None:
+        return "null"
+    if isinstance(request_id, (RawInt, RawFloat)):
+        return request_id.raw
+    return dumps(request_id)
+
+
+def result_line(request_id, result):
+    return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (id_json(request_id), dumps(result))
+
+
+def error_line(request_id, code, message):
+    error = {"code": code, "message": message}
+    return '{"jsonrpc":"2.0","id":%s,"error":%s}' % (id_json(request_id), dumps(error))
+
+
+def write_line(text):
+    try:
+        sys.stdout.buffer.write(text.encode("ascii") + b"\n")
+        sys.stdout.buffer.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        log("stdout closed; exiting")
+        os._exit(0)
+
+
+class RpcError(Exception):
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+def invalid_params(message):
+    return RpcError(-32602, "Invalid params: " + message)
+
+
+# --------------------------------------------------------------------------------------
+# The leaks (and the control's saw-tooth)
+# --------------------------------------------------------------------------------------
+
+
+def touched_mapping(size):
+    """An anonymous mapping of `size` bytes with every page written (so it is resident);
+    closing it (or dropping it) unmaps it, so the memory really goes back to the system."""
+    block = mmap.mmap(-1, size)
+    for offset in range(0, size, PAGE):
+        block[offset] = 0x5A
+    return block
+
+
+def canonical(value):
+    try:
+        return dumps(value, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def leak(params):
+    """Called once for every answered tools/call request."""
+    if MODE == "--leak-memory":
+        key = canonical(params.get("arguments"))
+        if key not in LEAKED_MEMORY:
+            LEAKED_MEMORY[key] = b"\xa5" * LEAK_BYTES
+    elif MODE == "--leak-fds":
+        try:
+            LEAKED_FDS.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError as exc:  # EMFILE: the leak stops growing, the server keeps going
+            warn_once("fds", "cannot open another descriptor: %s" % exc)
+    elif MODE == "--leak-threads":
+        thread = threading.Thread(target=threading.Event().wait, daemon=True)
+        try:
+            thread.start()
+            LEAKED_THREADS.append(thread)
+        except RuntimeError as exc:  # can't start new thread
+            warn_once("threads", "cannot start another thread: %s" % exc)
+    elif MODE == "--control":
+        chunks = CONTROL["chunks"]
+        chunks.append(touched_mapping(CONTROL_CHUNK))
+        if len(chunks) >= CONTROL_CHUNKS:
+            for chunk in chunks:
+                chunk.close()
+            chunks.clear()
+
+
+def warn_once(kind, text):
+    if kind not in WARNED:
+        WARNED.add(kind)
+        log(text)
+
+
+# --------------------------------------------------------------------------------------
+# Tools
+# --------------------------------------------------------------------------------------
+
+
+def string_property(description, max_length):
+    return {"type": "string", "description": description, "maxLength": max_length}
+
+
+TOOLS = [
+    {
+        "name": "store",
+        "description": "Stores a value under a key (the %d most recent keys are kept)."
+        % STORE_LIMIT,
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "key": string_property("Key to store under.", 200),
+                "value": string_property("Value to store.", 10000),
+            },
+            "required": ["key", "value"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "lookup",
+        "description": "Returns the value stored under a key.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"key": string_property("Key to look up.", 200)},
+            "required": ["key"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "echo",
+        "description": "Returns its text unchanged.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"text": string_property("Text to send back.", 10000)},
+            "required": ["text"],
+            "additionalProperties": False,
+        },
+    },
+]
+SCHEMAS = {tool["name"]: tool["inputSchema"] for tool in TOOLS}
+
+
+def tool_text(text, is_error=False):
+    return {"content": [{"type": "text", "text": text}], "isError": is_error}
+
+
+def argument_problem(args, schema):
+    """None when `args` satisfies the (flat, string-only) schema, else a message."""
+    for name in schema["required"]:
+        if name not in args:
+            return "missing required argument '%s'" % name
+    for name, value in args.items():
+        spec = schema["properties"].get(name)
+        if spec is None:
+            return "unexpected argument '%s'" % name[:80]
+        if not isinstance(value, str):
+            return "'%s' must be a string" % name
+        if len(value) > spec["maxLength"]:
+            return "'%s' must have at most %d characters" % (name, spec["maxLength"])
+    return None
+
+
+def run_tool(name, args):
+    if name == "store":
+        NOTES.pop(args["key"], None)
+        NOTES[args["key"]] = args["value"]
+        while len(NOTES) > STORE_LIMIT:
+            del NOTES[next(iter(NOTES))]
+        return tool_text("Stored %d characters under %s" % (len(args["value"]), dumps(args["key"])))
+    if name == "lookup":
+        value = NOTES.get(args["key"])
+        if value is None:
+            return tool_text("Nothing is stored under %s" % dumps(args["key"]))
+        return tool_text(value)
+    return tool_text(args["text"])
+
+
+# --------------------------------------------------------------------------------------
+# Methods
+# --------------------------------------------------------------------------------------
+
+
+def m_initialize(params):
+    version = params.get("protocolVersion", LATEST_PROTOCOL)
+    if not isinstance(version, str):
+        raise invalid_params("'protocolVersion' must be a string")
+    if not isinstance(params.get("capabilities", {}), dict):
+        raise invalid_params("'capabilities' must be an object")
+    if not isinstance(params.get("clientInfo", {}), dict):
+        raise invalid_params("'clientInfo' must be an object")
+    return {
+        "protocolVersion": version if version in KNOWN_PROTOCOLS else LATEST_PROTOCOL,
+        "capabilities": {"tools": {"listChanged": False}},
+        "serverInfo": {"name": SERVER_NAME, "version": SERVER_VERSION},
+    }
+
+
+def m_ping(params):
+    return {}
+
+
+def m_tools_list(params):
+    if "cursor" in params:
+        raise invalid_params("invalid cursor")
+    return {"tools": TOOLS}
+
+
+def m_tools_call(params):
+    leak(params)
+    name = params.get("name")
+    if not isinstance(name, str):
+        raise invalid_params("'name' must be a string")
+    if name not in SCHEMAS:
+        raise invalid_params("unknown tool '%s'" % name[:80])
+    args = params.get("arguments", {})
+    if not isinstance(args, dict):
+        raise invalid_params("'arguments' must be an object")
+    problem = argument_problem(args, SCHEMAS[name])
+    if problem:
+        return tool_text("Invalid arguments: " + problem, is_error=True)
+    return run_tool(name, args)
+
+
+METHODS = {
+    "initialize": m_initialize,
+    "ping": m_ping,
+    "tools/list": m_tools_list,
+    "tools/call": m_tools_call,
+}
+
+
+def valid_id(value):
+    return isinstance(value, (str, float)) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def handle_message(message):
+    """The reply text for one decoded message, or None."""
+    if not isinstance(message, dict):
+        return error_line(None, -32600, "Invalid Request")
+    has_id = "id" in message
+    request_id = message.get("id")
+    reply_id = request_id if has_id and valid_id(request_id) else None
+    if "method" not in message:
+        if "result" in message or "error" in message:
+            return None  # a reply from the client; this server never asks anything
+        return error_line(reply_id, -32600, "Invalid Request: no method")
+    method = message["method"]
+    if message.get("jsonrpc") != "2.0" or not isinstance(message.get("jsonrpc"), str):
+        return error_line(reply_id, -32600, "Invalid Request: jsonrpc must be \"2.0\"")
+    if not isinstance(method, str):
+        return error_line(reply_id, -32600, "Invalid Request: method must be a string")
+    if not has_id:
+        return None  # a notification: never answered
+    if not valid_id(request_id):
+        return error_line(None, -32600, "Invalid Request: id must be a string or a number")
+    params = message.get("params")
+    if "params" in message and not isinstance(params, (dict, list)):
+        return error_line(request_id, -32600, "Invalid Request: params must be an object or an array")
+    handler = METHODS.get(method)
+    if handler is None:
+        return error_line(request_id, -32601, "Method not found")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        return error_line(request_id, -32602, "Invalid params: params must be an object")
+    try:
+        return result_line(request_id, handler(params))
+    except RpcError as exc:
+        return error_line(request_id, exc.code, exc.message)
+
+
+def handle_line(line):
+    data = line.strip(b" \t\r\n")
+    if not data:
+        return
+    try:
+        message = parse_json(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        write_line(error_line(None, -32700, "Parse error"))
+        return
+    if isinstance(message, list):
+        if not message:
+            write_line(error_line(None, -32600, "Invalid Request: empty batch"))
+            return
+        replies = [reply for reply in map(handle_message, message) if reply is not None]
+        if replies:
+            write_line("[" + ",".join(replies) + "]")
+        return
+    reply = handle_message(message)
+    if reply is not None:
+        write_line(reply)
+
+
+def main(argv):
+    global MODE
+    if any(arg in ("-h", "--help") for arg in argv):
+        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        return 0
+    if len(argv) != 1 or argv[0] not in MODES:
+        sys.stderr.write(USAGE)
+        return 2
+    MODE = argv[0]
+    if MODE == "--control":
+        CONTROL["base"] = touched_mapping(CONTROL_BASE)
+    log("ready (%s)" % MODE[2:])
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        handle_line(line)
+    log("end of input")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
