@@ -22,6 +22,7 @@ pub mod oracle;
 pub mod repro;
 pub mod sandbox;
 pub mod session;
+pub mod soak;
 pub mod target;
 pub mod transcript;
 pub mod triage;

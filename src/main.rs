@@ -23,6 +23,7 @@ enum Command {
     Minimize(cli::minimize::Args),
     Fuzz(cli::fuzz::Args),
     Bench(cli::bench::Args),
+    Soak(cli::soak::Args),
     #[command(hide = true)]
     EchoTarget,
     #[command(hide = true)]
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Minimize(args) => cli::minimize::run(args),
         Command::Fuzz(args) => cli::fuzz::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Soak(args) => cli::soak::run(args),
         Command::EchoTarget => cli::echo::run(),
         Command::WriteSeeds(args) => cli::seeds::run(args),
     };

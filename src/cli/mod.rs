@@ -7,6 +7,7 @@ pub mod logger;
 pub mod minimize;
 pub mod replay;
 pub mod seeds;
+pub mod soak;
 
 use anyhow::Context;
 use mcpfuzz::config::{self, Origin, TargetSpec};

@@ -1,0 +1,63 @@
+//! `mcpfuzz soak` against the leaking testbed servers and their control.
+
+use crate::util::{mcpfuzz, run, text, TempDir};
+use std::path::Path;
+
+fn leaky_server(mode: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testbed/leaky_server.py");
+    format!("python3 {} {mode}", path.display())
+}
+
+/// Runs a soak of `requests` against the leaky server in `mode`; returns the exit code
+/// and stdout.
+fn soak(mode: &str, requests: u32) -> (Option<i32>, String) {
+    let results = TempDir::new(&format!("soak{mode}"));
+    let output = run(mcpfuzz()
+        .args(["soak", "--requests", &requests.to_string(), "--target"])
+        .arg(leaky_server(mode))
+        .arg("--results")
+        .arg(results.path()));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let details: Vec<_> = std::fs::read_dir(results.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(details.len(), 1, "{}", text(&output));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(details[0].path()).unwrap()).unwrap();
+    let status = json["status"].as_str().unwrap();
+    assert!(
+        stdout.contains(&format!("Status: {status}")),
+        "{}",
+        text(&output)
+    );
+    (output.status.code(), stdout)
+}
+
+#[test]
+fn a_memory_leak_per_distinct_request_fails_the_soak() {
+    let (code, stdout) = soak("--leak-memory", 1000);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Memory:") && stdout.contains("LEAK"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_descriptor_per_call_fails_the_soak() {
+    let (code, stdout) = soak("--leak-fds", 400);
+    assert_eq!(code, Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("Descriptors:"))
+        .unwrap();
+    assert!(line.contains("LEAK, 1.00 per request"), "{stdout}");
+}
+
+#[test]
+fn a_warm_up_then_a_saw_tooth_passes() {
+    let (code, stdout) = soak("--control", 1000);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains("LEAK"), "{stdout}");
+}
