@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 /// kept for stateful findings and the cost of replaying it.
 const RECYCLE_AFTER_ITEMS: usize = 1000;
 
+/// Inputs between two samples of the target's resources (one pass over `/proc`, well
+/// under a millisecond) for the leak oracle.
+const SAMPLE_EVERY: u64 = 10;
+
 /// How a run behaves beyond the target spec.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -78,6 +82,12 @@ pub struct Campaign {
     summary: Summary,
     /// Signatures of information-only findings already printed.
     notes: HashSet<String>,
+    /// The current target's resources, `(items since spawn, usage)`, every
+    /// [`SAMPLE_EVERY`] inputs; and the inputs it has run.
+    usage_samples: Vec<(u64, crate::target::Usage)>,
+    inputs_since_spawn: u64,
+    /// Leak signatures already handed to triage for the current target.
+    leaks_considered: HashSet<String>,
 }
 
 impl Campaign {
@@ -105,6 +115,9 @@ impl Campaign {
             last_status: Instant::now(),
             summary: Summary::default(),
             notes: HashSet::new(),
+            usage_samples: Vec::new(),
+            inputs_since_spawn: 0,
+            leaks_considered: HashSet::new(),
         };
         campaign.respawn()?;
         let catalog = &campaign.catalog;
@@ -166,6 +179,10 @@ impl Campaign {
             }
         }
         let alive = report.alive;
+        self.inputs_since_spawn += 1;
+        if alive && self.inputs_since_spawn.is_multiple_of(SAMPLE_EVERY) {
+            self.sample_resources(&items);
+        }
         if !alive {
             self.session = None;
         } else if self
@@ -250,9 +267,37 @@ impl Campaign {
         }
     }
 
+    /// Samples the target's process group and hands any resource that kept growing
+    /// since the spawn to triage, once per target.
+    fn sample_resources(&mut self, script: &[Item]) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let sent = session.transcript().len() as u64;
+        self.usage_samples
+            .push((sent, crate::target::group_usage(session.pid() as i32)));
+        let leaks: Vec<Finding> = crate::oracle::resources::leak_findings(
+            &self.usage_samples,
+            crate::oracle::resources::Strictness::Detecting,
+        )
+        .into_iter()
+        .filter(|leak| self.leaks_considered.insert(leak.signature.clone()))
+        .collect();
+        if leaks.is_empty() {
+            return;
+        }
+        let since_spawn = session.transcript().to_vec();
+        for leak in &leaks {
+            self.consider(leak, script, &since_spawn);
+        }
+    }
+
     fn respawn(&mut self) -> Result<(), StartError> {
         let mut session =
             Session::start_in_sandbox(&self.spec, &self.sandbox, self.protections, false)?;
+        self.usage_samples = vec![(0, crate::target::group_usage(session.pid() as i32))];
+        self.inputs_since_spawn = 0;
+        self.leaks_considered.clear();
         self.summary.spawns += 1;
         if self.summary.spawns == 1 {
             self.catalog = session.catalog().clone();

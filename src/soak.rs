@@ -21,14 +21,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// The resources a soak test follows.
-pub const RESOURCES: [Resource; 4] = [
-    Resource::Memory,
-    Resource::Descriptors,
-    Resource::Threads,
-    Resource::Processes,
-];
-
 /// How a soak test runs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -173,16 +165,10 @@ pub fn soak(
     if stopped.is_none() {
         session.finish();
     }
-    let series = RESOURCES
-        .iter()
-        .map(|&resource| {
-            let samples: Vec<Sample> = taken
-                .iter()
-                .map(|(requests, usage)| Sample {
-                    requests: *requests,
-                    value: value_of(resource, usage),
-                })
-                .collect();
+    let series = Resource::ALL
+        .into_iter()
+        .map(|resource| {
+            let samples = resources::series(resource, &taken);
             let verdict = resources::judge(&samples, &resource.rule());
             (resource, Series { samples, verdict })
         })
@@ -197,16 +183,6 @@ pub fn soak(
         series,
         stopped,
     })
-}
-
-/// The value of `resource` in `usage`.
-pub fn value_of(resource: Resource, usage: &Usage) -> f64 {
-    match resource {
-        Resource::Memory => usage.rss_bytes as f64,
-        Resource::Descriptors => usage.descriptors as f64,
-        Resource::Threads => usage.threads as f64,
-        Resource::Processes => usage.processes as f64,
-    }
 }
 
 fn chosen_tools(catalog: &Catalog, name: Option<&str>) -> Result<Vec<usize>, SoakError> {
@@ -312,39 +288,8 @@ pub fn summary(report: &Report, details: Option<&std::path::Path>) -> String {
         report.elapsed_secs
     );
     for (resource, series) in &report.series {
-        let (Some(start), Some(end)) = (series.samples.first(), series.samples.last()) else {
-            continue;
-        };
-        let show = |value: f64| match resource {
-            Resource::Memory => format!("{:.1} MiB", value / (1 << 20) as f64),
-            _ => format!("{value:.0}"),
-        };
-        let growth = end.value - start.value;
-        let percent = if start.value > 0.0 {
-            format!(" ({:+.0}%)", growth * 100.0 / start.value)
-        } else {
-            String::new()
-        };
-        let verdict = match &series.verdict {
-            Verdict::Leak { slope, .. } => match resource {
-                Resource::Memory => format!("LEAK, {:.1} KiB per request", slope / 1024.0),
-                _ => format!("LEAK, {slope:.2} per request"),
-            },
-            Verdict::NoTrend { .. } => "no trend".into(),
-            Verdict::SmallGrowth { .. } => "small growth, below the thresholds".into(),
-            Verdict::TooFewSamples => "too few samples to judge".into(),
-        };
-        out += &format!(
-            "{:<12} start {}, end {}, growth {}{percent}: {verdict}\n",
-            format!("{}:", capitalized(resource.as_str())),
-            show(start.value),
-            show(end.value),
-            if growth >= 0.0 {
-                format!("+{}", show(growth))
-            } else {
-                format!("-{}", show(-growth))
-            },
-        );
+        out += &resources::describe(*resource, &series.samples, &series.verdict);
+        out.push('\n');
     }
     if let Some(stopped) = &report.stopped {
         out += &format!("Stopped early {stopped}\n");
@@ -357,14 +302,6 @@ pub fn summary(report: &Report, details: Option<&std::path::Path>) -> String {
         out += &format!("Details: {}\n", details.display());
     }
     out
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

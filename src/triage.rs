@@ -2,12 +2,13 @@
 //! minimize at the message level, deduplicate by signature, save atomically.
 
 use crate::config::TargetSpec;
-use crate::finding::Finding;
+use crate::finding::{Finding, Kind};
 use crate::minimize::{self, Budget};
+use crate::oracle::resources::Strictness;
 use crate::repro::{self, Found, Reproducer};
 use crate::sandbox::Sandbox;
 use crate::session::{Direction, Session, StartError};
-use crate::target::Protections;
+use crate::target::{group_usage, Protections, Usage};
 use crate::transcript::Item;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ pub struct Replayed {
     pub findings: Vec<Finding>,
     /// The lines exchanged, when asked for.
     pub log: Vec<(Direction, Vec<u8>)>,
+    /// `(items sent, usage)` of the target's process group after every script, when the
+    /// replay was sampled.
+    pub samples: Vec<(u64, Usage)>,
 }
 
 impl Replayed {
@@ -43,17 +47,71 @@ pub fn replay(
     repeat: u32,
     keep_log: bool,
 ) -> Result<Replayed, StartError> {
+    replay_with(spec, sandbox, protections, items, repeat, keep_log, false)
+}
+
+/// Items per script of a sampled replay: the most steps one fuzz input has.
+const SAMPLED_SCRIPT: usize = crate::grammar::MAX_STEPS;
+
+/// Like [`replay`], for resource findings: the items go in scripts of a dozen, the target's
+/// process group is sampled after each, and leaks in the samples are findings too
+/// (`leak/<resource>`, see [`crate::oracle::resources`]).
+pub fn replay_sampled(
+    spec: &TargetSpec,
+    sandbox: &Sandbox,
+    protections: Protections,
+    items: &[Item],
+    repeat: u32,
+    keep_log: bool,
+) -> Result<Replayed, StartError> {
+    replay_with(spec, sandbox, protections, items, repeat, keep_log, true)
+}
+
+fn replay_with(
+    spec: &TargetSpec,
+    sandbox: &Sandbox,
+    protections: Protections,
+    items: &[Item],
+    repeat: u32,
+    keep_log: bool,
+    sampled: bool,
+) -> Result<Replayed, StartError> {
     let mut session = Session::start_in_sandbox(spec, sandbox, protections, keep_log)?;
     let mut replayed = Replayed {
         findings: session.take_startup_findings(),
         log: Vec::new(),
+        samples: Vec::new(),
     };
-    for _ in 0..repeat.max(1) {
-        let report = session.run(items);
-        replayed.findings.extend(report.findings);
-        if !report.alive {
-            break;
+    let pgid = session.pid() as i32;
+    let scripts: Vec<&[Item]> = if sampled {
+        replayed.samples.push((0, group_usage(pgid)));
+        items.chunks(SAMPLED_SCRIPT).collect()
+    } else {
+        vec![items]
+    };
+    let mut sent = 0;
+    'repeats: for _ in 0..repeat.max(1) {
+        for script in &scripts {
+            let report = session.run(script);
+            replayed.findings.extend(report.findings);
+            if !report.alive {
+                break 'repeats;
+            }
+            if sampled {
+                sent += script.len() as u64;
+                replayed.samples.push((sent, group_usage(pgid)));
+            }
         }
+    }
+    if sampled {
+        // Confirmation asks for the same sustained trend, at half the size that
+        // detection asked for: two runs of one workload never allocate alike.
+        replayed
+            .findings
+            .extend(crate::oracle::resources::leak_findings(
+                &replayed.samples,
+                Strictness::Confirming,
+            ));
     }
     if keep_log {
         replayed.log = session.log().to_vec();
@@ -172,15 +230,28 @@ impl Triage {
         if *attempts >= MAX_FLAKY_ATTEMPTS {
             return Verdict::GaveUp;
         }
-        let reproduces = |items: &[Item]| {
-            replay(&self.spec, sandbox, self.protections, items, 1, false)
+        let leak = candidate.kind == Kind::Leak;
+        let reproduces = |items: &[Item], repeat: u32| {
+            let replayed = if leak {
+                replay_sampled(&self.spec, sandbox, self.protections, items, repeat, false)
+            } else {
+                replay(&self.spec, sandbox, self.protections, items, repeat, false)
+            };
+            replayed
                 .map(|replayed| replayed.has(signature))
                 .unwrap_or(false)
         };
-        let base: Vec<Item> = if reproduces(script) {
-            script.to_vec()
-        } else if since_spawn.len() > script.len() && reproduces(since_spawn) {
-            since_spawn.to_vec()
+        // A leak needs volume: first the input that showed it, repeated as often as it
+        // would take to send as much as the child got, then everything since the spawn.
+        let volume = if leak && !script.is_empty() {
+            since_spawn.len().div_ceil(script.len()).max(1) as u32
+        } else {
+            1
+        };
+        let (base, repeat): (Vec<Item>, u32) = if reproduces(script, volume) {
+            (script.to_vec(), volume)
+        } else if since_spawn.len() > script.len() && reproduces(since_spawn, 1) {
+            (since_spawn.to_vec(), 1)
         } else {
             let attempt = self
                 .flaky_attempts
@@ -194,12 +265,17 @@ impl Triage {
             max_attempts: 200,
             deadline: Instant::now() + self.minimize_time,
         };
-        let mut still_fails = |items: &[Item]| reproduces(items);
-        let minimized = minimize::minimize(&base, &budget, &mut still_fails);
-        let (items, minimized_ok) = if minimized.confirmed {
-            (minimized.items, true)
-        } else {
+        // Every candidate of a leak would replay its whole volume: leaks keep their base.
+        let (items, minimized_ok) = if leak {
             (base.clone(), false)
+        } else {
+            let mut still_fails = |items: &[Item]| reproduces(items, repeat);
+            let minimized = minimize::minimize(&base, &budget, &mut still_fails);
+            if minimized.confirmed {
+                (minimized.items, true)
+            } else {
+                (base.clone(), false)
+            }
         };
         let reproducer = Reproducer {
             format: repro::FORMAT.into(),
@@ -207,7 +283,7 @@ impl Triage {
             finding: candidate.clone(),
             target: self.spec.clone(),
             transcript: items,
-            repeat: 1,
+            repeat,
             found: Found {
                 mcpfuzz_version: env!("CARGO_PKG_VERSION").into(),
                 unix_time: std::time::SystemTime::now()

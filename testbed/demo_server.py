@@ -18,7 +18,6 @@ The file, shell and database tools work in ROOT, the working directory at startu
 
 import ast
 import base64
-import json
 import operator
 import os
 import re
@@ -28,6 +27,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+
+# jsonline.py sits next to this file; make sure it is found even when the script's
+# directory is not on sys.path (python3 -P or -I, PYTHONSAFEPATH, an import from elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+import jsonline  # noqa: E402  (testbed/jsonline.py)
+from jsonline import dumps, parse_json  # noqa: E402
 
 SERVER_NAME = "mcpfuzz-demo"
 SERVER_VERSION = "1.0.0"
@@ -54,100 +62,28 @@ def log(text):
 # --------------------------------------------------------------------------------------
 
 
-class RawInt(int):
-    """An integer that remembers its JSON spelling, so an id is echoed byte for byte."""
-
-
-class RawFloat(float):
-    """A number with a fraction or exponent (or too large for an int) and its spelling."""
-
-
-def _parse_int(text):
-    if len(text) > 300:  # beyond this int() gets slow; no schema here needs such numbers
-        value = RawFloat(float(text))
-    else:
-        value = RawInt(int(text))
-    value.raw = text
-    return value
-
-
-def _parse_float(text):
-    value = RawFloat(float(text))
-    value.raw = text
-    return value
-
-
-def _parse_constant(text):
-    raise ValueError("%s is not JSON" % text)
-
-
-_DECODER = json.JSONDecoder(
-    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
-)
-_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _has_lone_surrogate(value):
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            for key, sub in item.items():
-                if _SURROGATE.search(key):
-                    return True
-                stack.append(sub)
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
-def parse_json(data):
-    """Parses one line; raises ValueError unless it is strict JSON (UTF-8, no NaN, no lone
-    surrogate escapes, which strict parsers such as serde_json reject)."""
-    text = data.decode("utf-8")
-    value, end = _DECODER.raw_decode(text)
-    if text[end:].strip(" \t\r\n"):
-        raise ValueError("trailing data")
-    if _MAYBE_SURROGATE.search(data) and _has_lone_surrogate(value):
-        raise ValueError("lone surrogate")
-    return value
-
-
-def dumps(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-
+# parse_json, dumps and the reply lines live in jsonline.py, shared with leaky_server.py;
+# only the id rendering (and its planted bug) is this server's own.
 
 _NUMERIC_STRING = re.compile(r"-?[0-9]{1,100}")
 
 
 def id_json(request_id):
     """The JSON text of a reply's id: the request's id exactly as it was received."""
-    if request_id is None:
-        return "null"
-    if isinstance(request_id, (RawInt, RawFloat)):
-        return request_id.raw
     if isinstance(request_id, str):
         if not WELL_BEHAVED and _NUMERIC_STRING.fullmatch(request_id):
             # PLANTED BUG (protocol, id mangled): ids are "normalized" for every method,
             # so a numeric string id such as "7" is answered with the integer 7.
             return str(int(request_id))
-        return dumps(request_id)
-    return dumps(request_id)
+    return jsonline.id_json(request_id)
 
 
 def result_line(request_id, result):
-    return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (id_json(request_id), dumps(result))
+    return jsonline.result_line(request_id, result, render_id=id_json)
 
 
 def error_line(request_id, code, message, data=None):
-    error = {"code": code, "message": message}
-    if data is not None:
-        error["data"] = data
-    return '{"jsonrpc":"2.0","id":%s,"error":%s}' % (id_json(request_id), dumps(error))
+    return jsonline.error_line(request_id, code, message, data, render_id=id_json)
 
 
 def write_line(text):

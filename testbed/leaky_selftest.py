@@ -286,6 +286,46 @@ def protocol_basics():
 
 
 @test
+def lone_surrogates_are_parse_errors():
+    """A lone UTF-16 surrogate escape anywhere in a line (id, method, params, a key, a
+    notification, a batch member) is not strict JSON (serde_json rejects it): -32700 with
+    id null, never echoed, never dispatched (so a tools/call carrying one leaks nothing)."""
+    lines = [
+        b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}',
+        b'{"jsonrpc":"2.0","id":"a\\uDFFFb","method":"ping"}',
+        b'{"jsonrpc":"2.0","id":1,"method":"ping\\udbff"}',
+        b'{"jsonrpc":"2.0","method":"notifications/whatever","params":{"x":"\\ud800"}}',
+        b'{"jsonrpc":"2.0","method":"notifications/whatever","params":{"\\udc00":1}}',
+        b'{"jsonrpc":"2.0","id":2,"method":"ping","params":{"y":["\\ude00\\ud83d"]}}',
+        b'[{"jsonrpc":"2.0","id":3,"method":"ping"},'
+        b'{"jsonrpc":"2.0","method":"n","params":["\\ud83d"]}]',
+        b'{"jsonrpc":"2.0","id":4,"method":"tools/call",'
+        b'"params":{"name":"echo","arguments":{"text":"\\ud800"}}}',
+    ]
+    with Server("--leak-fds") as s:
+        fds = s.fds()
+        for data in lines:
+            s.send_bytes(data + b"\n")
+            line = s.readline()
+            expect(line is not None and line is not EOF, "no reply to %r" % data[:60], line)
+            expect(b"\\ud" not in line.lower(), "a surrogate escape echoed", line)
+            reply = json.loads(line)
+            expect(reply == {"jsonrpc": "2.0", "id": None, "error": reply.get("error")}
+                   and reply["error"].get("code") == -32700,
+                   "parse error with id null for %r" % data[:60], reply)
+        # Nothing else came out (request() wants the very next line to be its reply), and
+        # the rejected tools/call was never dispatched.
+        s.request("ping", request_id="after-surrogates")
+        expect(s.fds() == fds, "a rejected tools/call leaked a descriptor", fds, s.fds())
+        # A proper surrogate pair is fine, and comes back as the ASCII escapes.
+        s.send_bytes(b'{"jsonrpc":"2.0","id":"\\ud83d\\ude00","method":"ping"}\n')
+        expect(s.readline() == b'{"jsonrpc":"2.0","id":"\\ud83d\\ude00","result":{}}',
+               "surrogate pair id not echoed")
+        expect(s.tool("echo", {"text": "\U0001F600"}) == "\U0001F600", "echo of a pair")
+        s.expect_clean_exit()
+
+
+@test
 def leak_memory():
     with Server("--leak-memory") as s:
         for i in range(10):  # warm-up: let the interpreter settle

@@ -17,11 +17,18 @@ Transport: MCP stdio, one compact JSON-RPC 2.0 message per line on stdin/stdout,
 stdout carries protocol messages only, logs go to stderr. Standard library only.
 """
 
-import json
 import mmap
 import os
 import sys
 import threading
+
+# jsonline.py sits next to this file; make sure it is found even when the script's
+# directory is not on sys.path (python3 -P or -I, PYTHONSAFEPATH, an import from elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from jsonline import dumps, error_line, parse_json, result_line  # noqa: E402
 
 SERVER_NAME = "mcpfuzz-leaky"
 SERVER_VERSION = "1.0.0"
@@ -52,67 +59,8 @@ def log(text):
 
 
 # --------------------------------------------------------------------------------------
-# JSON in and out
+# JSON in and out (parse_json, dumps and the reply lines: testbed/jsonline.py)
 # --------------------------------------------------------------------------------------
-
-
-class RawInt(int):
-    """An integer that remembers its JSON spelling, so an id is echoed byte for byte."""
-
-
-class RawFloat(float):
-    """A number with a fraction or exponent (or a very long integer) and its spelling."""
-
-
-def _parse_int(text):
-    value = RawFloat(float(text)) if len(text) > 300 else RawInt(int(text))
-    value.raw = text
-    return value
-
-
-def _parse_float(text):
-    value = RawFloat(float(text))
-    value.raw = text
-    return value
-
-
-def _parse_constant(text):
-    raise ValueError("%s is not JSON" % text)
-
-
-_DECODER = json.JSONDecoder(
-    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
-)
-
-
-def parse_json(data):
-    """One line of strict JSON (UTF-8, no NaN/Infinity, no trailing data)."""
-    text = data.decode("utf-8")
-    value, end = _DECODER.raw_decode(text)
-    if text[end:].strip(" \t\r\n"):
-        raise ValueError("trailing data")
-    return value
-
-
-def dumps(value, **extra):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False, **extra)
-
-
-def id_json(request_id):
-    if request_id is None:
-        return "null"
-    if isinstance(request_id, (RawInt, RawFloat)):
-        return request_id.raw
-    return dumps(request_id)
-
-
-def result_line(request_id, result):
-    return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (id_json(request_id), dumps(result))
-
-
-def error_line(request_id, code, message):
-    error = {"code": code, "message": message}
-    return '{"jsonrpc":"2.0","id":%s,"error":%s}' % (id_json(request_id), dumps(error))
 
 
 def write_line(text):

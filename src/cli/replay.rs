@@ -2,10 +2,12 @@
 //! finding still reproduces.
 
 use super::resolve_target;
+use mcpfuzz::oracle::resources::{self, Resource, Strictness};
 use mcpfuzz::repro;
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Direction;
 use mcpfuzz::triage;
+use mcpfuzz::Kind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,7 +46,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("finding: {finding}");
         println!("signature: {}", finding.signature);
         println!("target: {}", spec.command_line());
-        let replayed = match triage::replay(
+        // A leak shows in a curve: its replay is sampled, and judged.
+        let leak = finding.kind == Kind::Leak;
+        let run = if leak {
+            triage::replay_sampled
+        } else {
+            triage::replay
+        };
+        let replayed = match run(
             &spec,
             &sandbox,
             protections,
@@ -66,6 +75,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Direction::Received => '<',
                 };
                 println!("{arrow} {}", compact(line, 200));
+            }
+        }
+        if leak {
+            for resource in Resource::ALL {
+                let samples = resources::series(resource, &replayed.samples);
+                let rule = Strictness::Confirming.rule(resource);
+                let verdict = resources::judge(&samples, &rule);
+                println!("{}", resources::describe(resource, &samples, &verdict));
+                if verdict.is_leak() {
+                    println!(
+                        "  curve [items sent, value]: {}",
+                        resources::curve(&samples)
+                    );
+                }
             }
         }
         if replayed.has(&finding.signature) {

@@ -10,6 +10,8 @@
 //! by more than a size threshold overall and at more than a slope per request, are a
 //! leak.
 
+use crate::target::Usage;
+use crate::{Finding, Kind, Severity};
 use serde_json::{json, Value};
 
 /// The share of samples set aside as warm-up, in percent.
@@ -33,6 +35,40 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Every resource, in report order.
+    pub const ALL: [Resource; 4] = [
+        Resource::Memory,
+        Resource::Descriptors,
+        Resource::Threads,
+        Resource::Processes,
+    ];
+
+    /// This resource's value in `usage`.
+    pub fn of(self, usage: &Usage) -> f64 {
+        match self {
+            Resource::Memory => usage.rss_bytes as f64,
+            Resource::Descriptors => usage.descriptors as f64,
+            Resource::Threads => usage.threads as f64,
+            Resource::Processes => usage.processes as f64,
+        }
+    }
+
+    /// `value` for people: MiB for memory, a count otherwise.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Resource::Memory => format!("{:.1} MiB", value / (1 << 20) as f64),
+            _ => format!("{value:.0}"),
+        }
+    }
+
+    /// A growth rate per request for people.
+    pub fn show_rate(self, slope: f64) -> String {
+        match self {
+            Resource::Memory => format!("{:.1} KiB per request", slope / 1024.0),
+            _ => format!("{slope:.2} per request"),
+        }
+    }
+
     /// The name in signatures and reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -165,12 +201,121 @@ fn slope(samples: &[Sample]) -> f64 {
     }
 }
 
+/// The series of `resource` in `taken`, `(requests served, usage)` pairs.
+pub fn series(resource: Resource, taken: &[(u64, Usage)]) -> Vec<Sample> {
+    taken
+        .iter()
+        .map(|(requests, usage)| Sample {
+            requests: *requests,
+            value: resource.of(usage),
+        })
+        .collect()
+}
+
+/// How much growth a leak finding needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strictness {
+    /// The resource's [`Rule`], when a leak is first seen.
+    Detecting,
+    /// Half of it, when a replay in a fresh process confirms one: it must show the same
+    /// sustained trend, but two runs of one workload never allocate exactly alike.
+    Confirming,
+}
+
+impl Strictness {
+    /// The rule for `resource` at this strictness.
+    pub fn rule(self, resource: Resource) -> Rule {
+        let rule = resource.rule();
+        match self {
+            Strictness::Detecting => rule,
+            Strictness::Confirming => Rule {
+                min_growth: rule.min_growth / 2.0,
+                min_slope: rule.min_slope / 2.0,
+            },
+        }
+    }
+}
+
+/// A `leak/<resource>` finding for every resource of `taken` that leaks: the target's
+/// process group sampled while it served requests. Evidence is the sampled curve.
+pub fn leak_findings(taken: &[(u64, Usage)], strictness: Strictness) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for resource in Resource::ALL {
+        let samples = series(resource, taken);
+        let Verdict::Leak {
+            growth,
+            slope,
+            floors,
+        } = judge(&samples, &strictness.rule(resource))
+        else {
+            continue;
+        };
+        let requests = samples.last().map_or(0, |s| s.requests);
+        findings.push(Finding::new(
+            Kind::Leak,
+            resource.as_str(),
+            Severity::High,
+            format!(
+                "{} kept growing over {requests} requests: +{} past the warm-up, {}",
+                resource.as_str(),
+                resource.show(growth),
+                resource.show_rate(slope)
+            ),
+            json!({
+                "resource": resource.as_str(),
+                "growth": growth,
+                "per_request": slope,
+                "floors": floors,
+                "curve": curve(&samples),
+            }),
+        ));
+    }
+    findings
+}
+
+/// One line for people: the resource's start, end and growth, and the verdict, as
+/// `Memory:      start 14.3 MiB, end 76.9 MiB, growth +62.6 MiB (+436%): LEAK, ...`.
+pub fn describe(resource: Resource, samples: &[Sample], verdict: &Verdict) -> String {
+    let name = resource.as_str();
+    let mut title = name[..1].to_uppercase() + &name[1..];
+    title.push(':');
+    let (Some(start), Some(end)) = (samples.first(), samples.last()) else {
+        return format!("{title:<12} no samples");
+    };
+    let growth = end.value - start.value;
+    let percent = if start.value > 0.0 {
+        format!(" ({:+.0}%)", growth * 100.0 / start.value)
+    } else {
+        String::new()
+    };
+    let verdict = match verdict {
+        Verdict::Leak { slope, .. } => format!("LEAK, {}", resource.show_rate(*slope)),
+        Verdict::NoTrend { .. } => "no trend".into(),
+        Verdict::SmallGrowth { .. } => "small growth, below the thresholds".into(),
+        Verdict::TooFewSamples => "too few samples to judge".into(),
+    };
+    let sign = if growth >= 0.0 { "+" } else { "-" };
+    format!(
+        "{title:<12} start {}, end {}, growth {sign}{}{percent}: {verdict}",
+        resource.show(start.value),
+        resource.show(end.value),
+        resource.show(growth.abs()),
+    )
+}
+
 /// The samples as evidence: `[[requests, value], ...]`.
 pub fn curve(samples: &[Sample]) -> Value {
     Value::Array(
         samples
             .iter()
-            .map(|sample| json!([sample.requests, sample.value]))
+            .map(|sample| {
+                // Bytes and counts are whole numbers; say so.
+                if sample.value.fract() == 0.0 && sample.value >= 0.0 {
+                    json!([sample.requests, sample.value as u64])
+                } else {
+                    json!([sample.requests, sample.value])
+                }
+            })
             .collect(),
     )
 }
@@ -276,6 +421,11 @@ mod tests {
     #[test]
     fn the_curve_is_evidence() {
         let samples = series(2, 10, |r| r as f64);
-        assert_eq!(curve(&samples), json!([[0, 0.0], [10, 10.0]]));
+        assert_eq!(curve(&samples), json!([[0, 0], [10, 10]]));
+        let fraction = [Sample {
+            requests: 1,
+            value: 0.5,
+        }];
+        assert_eq!(curve(&fraction), json!([[1, 0.5]]));
     }
 }

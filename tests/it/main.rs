@@ -2,5 +2,5 @@
 
 mod cli;
 mod demo;
-mod soak;
+mod leaks;
 mod util;
