@@ -17,6 +17,7 @@ pub mod config;
 pub mod feedback;
 pub mod finding;
 pub mod grammar;
+pub mod load;
 pub mod minimize;
 pub mod oracle;
 pub mod repro;

@@ -24,6 +24,7 @@ enum Command {
     Fuzz(cli::fuzz::Args),
     Bench(cli::bench::Args),
     Soak(cli::soak::Args),
+    Load(cli::load::Args),
     #[command(hide = true)]
     EchoTarget,
     #[command(hide = true)]
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => cli::fuzz::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Soak(args) => cli::soak::run(args),
+        Command::Load(args) => cli::load::run(args),
         Command::EchoTarget => cli::echo::run(),
         Command::WriteSeeds(args) => cli::seeds::run(args),
     };

@@ -185,7 +185,8 @@ pub fn soak(
     })
 }
 
-fn chosen_tools(catalog: &Catalog, name: Option<&str>) -> Result<Vec<usize>, SoakError> {
+/// The indices of the tools to call: all, or the one named.
+pub(crate) fn chosen_tools(catalog: &Catalog, name: Option<&str>) -> Result<Vec<usize>, SoakError> {
     if catalog.tools.is_empty() {
         return Err(SoakError::NoTool(
             "the target lists no tools, so there is nothing to soak".into(),
@@ -210,36 +211,40 @@ fn chosen_tools(catalog: &Catalog, name: Option<&str>) -> Result<Vec<usize>, Soa
 
 /// `count` valid calls, the first numbered `first`, round-robin over `tools`; every
 /// free-form string argument carries the call's number, so no two calls are alike.
-fn workload(
+pub(crate) fn workload(
     materializer: &mut Materializer,
     catalog: &Catalog,
     tools: &[usize],
     first: u64,
     count: u64,
 ) -> Vec<Item> {
-    let steps = (first..first + count)
-        .map(|n| {
-            Step::CallTool(CallTool {
-                tool: tools[(n % tools.len() as u64) as usize] as u8,
-                name: Mostly::usual(ToolName::Unknown),
-                args: ArgsPlan {
-                    fields: vec![FieldPlan::Valid(n as u8)],
-                    seed: (n >> 8) as u16,
-                    ..ArgsPlan::default()
-                },
-                envelope: Envelope::valid(),
+    let mut items = Vec::new();
+    let mut next = first;
+    // One materialization takes at most MAX_STEPS steps.
+    while next < first + count {
+        let end = (next + crate::grammar::MAX_STEPS as u64).min(first + count);
+        let steps = (next..end)
+            .map(|n| {
+                Step::CallTool(CallTool {
+                    tool: tools[(n % tools.len() as u64) as usize] as u8,
+                    name: Mostly::usual(ToolName::Unknown),
+                    args: ArgsPlan {
+                        fields: vec![FieldPlan::Valid(n as u8)],
+                        seed: (n >> 8) as u16,
+                        ..ArgsPlan::default()
+                    },
+                    envelope: Envelope::valid(),
+                })
             })
-        })
-        .collect();
-    let items = materializer.materialize(&Script { steps }, catalog);
-    items
-        .into_iter()
-        .zip(first..)
-        .map(|(item, n)| match item {
+            .collect();
+        let batch = materializer.materialize(&Script { steps }, catalog);
+        items.extend(batch.into_iter().zip(next..).map(|(item, n)| match item {
             Item::Frame(frame) => Item::Frame(distinct(frame, catalog, n)),
             other => other,
-        })
-        .collect()
+        }));
+        next = end;
+    }
+    items
 }
 
 /// The call in `frame` with `-n` appended to each top-level string argument whose

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod echo;
 pub mod fuzz;
+pub mod load;
 pub mod logger;
 pub mod minimize;
 pub mod replay;

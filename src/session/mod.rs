@@ -46,6 +46,19 @@ pub struct Report {
     pub alive: bool,
     /// Replies received.
     pub replies: usize,
+    /// How each reply to a request of the script came, in order.
+    pub timings: Vec<Timing>,
+}
+
+/// How one request of a script was answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timing {
+    /// The request's label.
+    pub label: String,
+    /// From sending it to its reply.
+    pub latency: Duration,
+    /// How it was answered.
+    pub outcome: crate::oracle::Outcome,
 }
 
 /// One target process after a successful handshake.
@@ -367,6 +380,13 @@ impl Session {
             match message {
                 Message::Reply(reply) => {
                     report.replies += 1;
+                    if !reply.id.as_ref().is_some_and(is_own_id) {
+                        report.timings.push(Timing {
+                            label: reply.label.clone(),
+                            latency: reply.latency,
+                            outcome: reply.outcome,
+                        });
+                    }
                     let outcome = reply.outcome.index();
                     report.features.outcome(&reply.label, outcome, *previous);
                     *previous = Some(outcome);

@@ -6,7 +6,7 @@ use crate::util::{mcpfuzz, run, text, TempDir};
 fn help_lists_every_command() {
     let output = run(mcpfuzz().arg("--help"));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    for command in ["replay", "minimize", "fuzz", "bench", "soak"] {
+    for command in ["replay", "minimize", "fuzz", "bench", "soak", "load"] {
         assert!(stdout.contains(command), "{}", text(&output));
     }
 }

@@ -124,3 +124,62 @@ fn fuzzing_the_control_finds_no_leak() {
         "{found:?}\n{output}"
     );
 }
+
+#[test]
+fn load_reports_percentiles_per_tool_and_judges_thresholds() {
+    let results = TempDir::new("load");
+    let twin = format!("python3 {} --well-behaved", crate::util::demo_server());
+    let output = run(mcpfuzz()
+        .args([
+            "load",
+            "--duration",
+            "2",
+            "--concurrency",
+            "8",
+            "--target",
+            &twin,
+        ])
+        .arg("--results")
+        .arg(results.path()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("Load test: 8 in flight x 1 instance"),
+        "{}",
+        text(&output)
+    );
+    for tool in ["echo", "divide", "lookup_user"] {
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("tools/call:{tool} ")))
+            .unwrap_or_else(|| panic!("no row for {tool}: {}", text(&output)));
+        assert!(row.contains(" ms"), "{row}");
+    }
+    let passed = stdout.contains("Status: PASS");
+    assert_eq!(
+        output.status.code(),
+        Some(if passed { 0 } else { 1 }),
+        "{}",
+        text(&output)
+    );
+    // The twin answers every valid call: nothing fails but, on a busy machine, CPU.
+    if !passed {
+        let status = stdout.lines().find(|l| l.starts_with("Status:")).unwrap();
+        assert!(
+            !status.contains("error rate") && !status.contains("stopped"),
+            "{status}"
+        );
+    }
+    // The buggy demo dies on a valid divide by zero: the load test fails and says so.
+    let output = run(mcpfuzz()
+        .args(["load", "--duration", "2", "--target"])
+        .arg(format!("python3 {}", crate::util::demo_server()))
+        .arg("--results")
+        .arg(results.path()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        stdout.contains("instance 0 stopped after"),
+        "{}",
+        text(&output)
+    );
+}
