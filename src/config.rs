@@ -19,6 +19,10 @@ pub struct Timeouts {
     pub request_ms: u64,
     /// From closing stdin to the target's exit; past it the group is killed.
     pub exit_ms: u64,
+    /// CPU time the target may burn on one script that it does answer; past it the
+    /// script's slowest request is a `cpu` finding (algorithmic complexity, a runaway
+    /// regular expression).
+    pub request_cpu_ms: u64,
 }
 
 impl Default for Timeouts {
@@ -27,6 +31,7 @@ impl Default for Timeouts {
             startup_ms: 15_000,
             request_ms: 2_000,
             exit_ms: 1_000,
+            request_cpu_ms: 1_000,
         }
     }
 }
@@ -214,7 +219,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<TargetSpec, ConfigError> {
 
 /// Resolves the target the way `cargo fuzz run jsonrpc` does: `MCPFUZZ_TARGET`, else
 /// `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else the demo server. `MCPFUZZ_TIMEOUT_MS`
-/// overrides the request deadline.
+/// overrides the request deadline, `MCPFUZZ_CPU_MS` the CPU limit per script.
 pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
     let (mut spec, origin) = match std::env::var("MCPFUZZ_TARGET") {
         Ok(line) => (TargetSpec::from_command_line(&line)?, Origin::CommandLine),
@@ -234,6 +239,12 @@ pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
             }
         }
     };
+    if let Some(ms) = std::env::var("MCPFUZZ_CPU_MS")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+    {
+        spec.timeouts.request_cpu_ms = ms.max(1);
+    }
     if let Ok(text) = std::env::var("MCPFUZZ_TIMEOUT_MS") {
         if let Ok(ms) = text.trim().parse::<u64>() {
             spec.timeouts.request_ms = ms.max(1);

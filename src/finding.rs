@@ -20,6 +20,8 @@ pub enum Kind {
     Injection,
     /// A resource (memory, descriptors, threads) grew without bound.
     Leak,
+    /// A script burned more CPU than its limit before it was answered.
+    Cpu,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Error => "error",
             Kind::Injection => "injection",
             Kind::Leak => "leak",
+            Kind::Cpu => "cpu",
         }
     }
 }

@@ -13,7 +13,9 @@ pub mod environment;
 pub mod mounts;
 mod usage;
 
-pub use usage::{group_alive, group_cpu_time, group_usage, rss_bytes, Usage};
+pub use usage::{
+    group_alive, group_cpu_time, group_pids, group_usage, pids_cpu_time, rss_bytes, Usage,
+};
 
 use crate::config::TargetSpec;
 use crate::oracle::ExitStatus;

@@ -249,7 +249,7 @@ def command_line():
 
 @test
 def protocol_basics():
-    for mode in ("--leak-memory", "--leak-fds", "--leak-threads", "--control"):
+    for mode in ("--leak-memory", "--leak-fds", "--leak-threads", "--control", "--cpu-burn"):
         with Server(mode) as s:
             tools = s.request("tools/list").get("result", {}).get("tools")
             expect(isinstance(tools, list) and len(tools) == 3, "tools/list: 3 tools", tools)
@@ -366,6 +366,28 @@ def leak_fds():
         s.tool("echo", {"text": "t2"})  # identical arguments leak as well
         expect(s.fds() - fds == calls + 1, "repeated call did not leak a descriptor")
         expect(s.threads() == threads, "thread count changed", threads, s.threads())
+        s.expect_clean_exit()
+
+
+@test
+def cpu_burn():
+    with Server("--cpu-burn") as s:
+
+        def cpu_seconds():
+            with open("/proc/%d/stat" % s.pid) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu_seconds()
+        for i in range(20):
+            distinct_call(s, i)
+        expect(cpu_seconds() - before < 0.5, "short calls burned CPU", cpu_seconds() - before)
+        before = cpu_seconds()
+        text = "x" * 2000
+        expect(s.tool("echo", {"text": text}) == text, "the slow echo did not echo")
+        burned = cpu_seconds() - before
+        note("echo of 2000 characters: %.2f s of CPU" % burned)
+        expect(1.0 <= burned < 2.0, "the long echo should burn 1.0 to 2.0 s of CPU", burned)
         s.expect_clean_exit()
 
 

@@ -5,6 +5,7 @@
     python3 testbed/leaky_server.py --leak-fds       # one file descriptor per call
     python3 testbed/leaky_server.py --leak-threads   # one sleeping thread per call
     python3 testbed/leaky_server.py --control        # large saw-tooth memory use, no leak
+    python3 testbed/leaky_server.py --cpu-burn       # long text costs echo a second of CPU
 
 Exactly one mode flag is required. Every mode serves the same three tools: store
 {key, value}, lookup {key} and echo {text}. The leak happens on every tools/call request
@@ -21,6 +22,7 @@ import mmap
 import os
 import sys
 import threading
+import time
 
 # jsonline.py sits next to this file; make sure it is found even when the script's
 # directory is not on sys.path (python3 -P or -I, PYTHONSAFEPATH, an import from elsewhere).
@@ -34,8 +36,13 @@ SERVER_NAME = "mcpfuzz-leaky"
 SERVER_VERSION = "1.0.0"
 LATEST_PROTOCOL = "2025-06-18"
 KNOWN_PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18")
-MODES = ("--leak-memory", "--leak-fds", "--leak-threads", "--control")
-USAGE = "usage: leaky_server.py (--leak-memory | --leak-fds | --leak-threads | --control)\n"
+MODES = ("--leak-memory", "--leak-fds", "--leak-threads", "--control", "--cpu-burn")
+USAGE = (
+    "usage: leaky_server.py (--leak-memory | --leak-fds | --leak-threads | --control"
+    " | --cpu-burn)\n"
+)
+BURN_PER_CHAR = 0.001  # --cpu-burn: seconds of CPU per character of echo's text ...
+BURN_MAX = 1.2  # ... at most, so the reply still comes before a 2 s deadline
 
 LEAK_BYTES = 64 * 1024  # --leak-memory: kept per distinct arguments
 CONTROL_BASE = 32 * 1024 * 1024  # --control: allocated (and touched) at startup
@@ -122,6 +129,16 @@ def leak(params):
             LEAKED_THREADS.append(thread)
         except RuntimeError as exc:  # can't start new thread
             warn_once("threads", "cannot start another thread: %s" % exc)
+    elif MODE == "--cpu-burn":
+        # Quadratic work in disguise: echo's cost grows with its text until it takes a
+        # second of CPU, yet it always replies. Nothing else costs anything.
+        arguments = params.get("arguments")
+        text = arguments.get("text") if isinstance(arguments, dict) else None
+        if params.get("name") == "echo" and isinstance(text, str) and len(text) > 100:
+            budget = min(len(text) * BURN_PER_CHAR, BURN_MAX)
+            until = time.process_time() + budget
+            while time.process_time() < until:
+                pass
     elif MODE == "--control":
         chunks = CONTROL["chunks"]
         chunks.append(touched_mapping(CONTROL_CHUNK))

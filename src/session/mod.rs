@@ -57,6 +57,8 @@ pub struct Timing {
     pub label: String,
     /// From sending it to its reply.
     pub latency: Duration,
+    /// When the reply arrived.
+    pub answered_at: Instant,
     /// How it was answered.
     pub outcome: crate::oracle::Outcome,
 }
@@ -79,7 +81,14 @@ pub struct Session {
     /// The canary cell around the target's root, when it runs in one.
     cell: Option<Cell>,
     injection: Injection,
+    /// The target's processes, whose CPU time each script is charged, refreshed every
+    /// [`CPU_PIDS_REFRESH`] scripts; and the scripts run.
+    cpu_pids: Vec<i32>,
+    scripts: u64,
 }
+
+/// Scripts between two listings of the target's processes for the CPU oracle.
+const CPU_PIDS_REFRESH: u64 = 64;
 
 impl Session {
     /// Spawns the target, performs the handshake and discovery.
@@ -109,6 +118,8 @@ impl Session {
             alive: true,
             cell: None,
             injection: Injection::default(),
+            cpu_pids: Vec::new(),
+            scripts: 0,
         };
         session.handshake()?;
         Ok(session)
@@ -183,6 +194,11 @@ impl Session {
             alive: true,
             ..Report::default()
         };
+        if self.scripts.is_multiple_of(CPU_PIDS_REFRESH) {
+            self.cpu_pids = crate::target::group_pids(self.child.pid() as i32);
+        }
+        self.scripts += 1;
+        let cpu_before = crate::target::pids_cpu_time(&self.cpu_pids);
         let mut previous = None;
         for item in items {
             if !self.alive {
@@ -216,6 +232,10 @@ impl Session {
         self.wait_for_replies(&mut report, &mut previous);
         if self.alive {
             report.findings.extend(self.tracker.end_of_script());
+            let used = crate::target::pids_cpu_time(&self.cpu_pids).saturating_sub(cpu_before);
+            if used >= Duration::from_millis(self.timeouts.request_cpu_ms) {
+                report.findings.push(self.cpu_finding(&report, used));
+            }
         }
         self.scan_cell(&mut report);
         report.features.reply_count(report.replies);
@@ -264,6 +284,50 @@ impl Session {
         self.scan_cell(&mut report);
         self.alive = false;
         report.findings
+    }
+
+    /// The finding for a script that burned `used` CPU and was answered: it belongs to
+    /// the request that took longest to serve, from when the target could start on it
+    /// (it was sent, and the reply before it was out) to its reply. Latency alone would
+    /// blame whatever queued behind the slow request.
+    fn cpu_finding(&self, report: &Report, used: Duration) -> Finding {
+        let mut previous: Option<Instant> = None;
+        let mut slowest: Option<(&Timing, Duration)> = None;
+        for timing in &report.timings {
+            let sent_at = timing.answered_at.checked_sub(timing.latency);
+            let start = match (sent_at, previous) {
+                (Some(sent), Some(before)) => sent.max(before),
+                (Some(sent), None) => sent,
+                (None, before) => before.unwrap_or(timing.answered_at),
+            };
+            let service = timing.answered_at.saturating_duration_since(start);
+            if slowest.is_none_or(|(_, longest)| service > longest) {
+                slowest = Some((timing, service));
+            }
+            previous = Some(timing.answered_at);
+        }
+        let slowest = slowest.map(|(timing, _)| timing);
+        let label = slowest
+            .map(|timing| timing.label.as_str())
+            .or(self.last_label.as_deref())
+            .unwrap_or("-");
+        let latency_ms = slowest.map_or(0, |timing| timing.latency.as_millis() as u64);
+        Finding::new(
+            crate::Kind::Cpu,
+            label,
+            crate::Severity::Medium,
+            format!(
+                "{label} burned {:.2} s of CPU before its reply (limit {:.2} s)",
+                used.as_secs_f64(),
+                self.timeouts.request_cpu_ms as f64 / 1e3
+            ),
+            json!({
+                "label": label,
+                "cpu_ms": used.as_millis() as u64,
+                "limit_ms": self.timeouts.request_cpu_ms,
+                "latency_ms": latency_ms,
+            }),
+        )
     }
 
     /// Judges what changed in the cell outside the root since the last scan.
@@ -370,12 +434,18 @@ impl Session {
             Output::Overlong { prefix, len } => self.tracker.on_overlong(&prefix, len, at),
             Output::Eof => return self.died(report, None),
         };
-        self.absorb(received, report, previous);
+        self.absorb(received, at, report, previous);
     }
 
     /// Acts on what the tracker made of one line: features, answers to server requests,
     /// findings.
-    fn absorb(&mut self, received: Received, report: &mut Report, previous: &mut Option<u8>) {
+    fn absorb(
+        &mut self,
+        received: Received,
+        at: Instant,
+        report: &mut Report,
+        previous: &mut Option<u8>,
+    ) {
         for message in received.messages {
             match message {
                 Message::Reply(reply) => {
@@ -384,6 +454,7 @@ impl Session {
                         report.timings.push(Timing {
                             label: reply.label.clone(),
                             latency: reply.latency,
+                            answered_at: at,
                             outcome: reply.outcome,
                         });
                     }

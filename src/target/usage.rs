@@ -102,6 +102,34 @@ pub fn group_cpu_time(pgid: i32) -> Duration {
     walk_group(pgid, Detail::CpuOnly).cpu
 }
 
+/// The processes of the group `pgid` (zombies excluded).
+pub fn group_pids(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|text| parse_stat(&text))
+                .is_some_and(|stat| stat.pgrp == pgid && !stat.zombie)
+        })
+        .collect()
+}
+
+/// User plus system CPU time of `pids`, about 6 us each; processes gone count nothing.
+pub fn pids_cpu_time(pids: &[i32]) -> Duration {
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|text| parse_stat(&text))
+        .map(|stat| stat.cpu_ticks)
+        .sum();
+    Duration::from_millis(ticks * 1000 / clock_ticks())
+}
+
 /// Whether any process of the group `pgid` is still alive (zombies excluded).
 pub fn group_alive(pgid: i32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {

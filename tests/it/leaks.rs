@@ -120,9 +120,19 @@ fn fuzzing_the_control_finds_no_leak() {
     assert!(
         !found
             .iter()
-            .any(|(_, signature)| signature.starts_with("leak/")),
+            .any(|(_, signature)| signature.starts_with("leak/") || signature.starts_with("cpu/")),
         "{found:?}\n{output}"
     );
+}
+
+#[test]
+fn fuzzing_finds_the_request_that_burns_cpu_though_it_replies() {
+    let (found, _crashes, output) = fuzz("--cpu-burn", 400);
+    let signatures: Vec<&str> = found.iter().map(|(_, s)| s.as_str()).collect();
+    // Only echo burns; whatever queued behind it is not blamed.
+    assert_eq!(signatures, vec!["cpu/tools/call:echo"], "{output}");
+    let replay = run(mcpfuzz().arg("replay").arg("--quiet").arg(&found[0].0));
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
 }
 
 #[test]
