@@ -1,8 +1,7 @@
 //! `mcpfuzz load`: many requests in flight against one or several target instances;
 //! latency percentiles, error rate, throughput, memory and CPU against thresholds.
 
-use super::resolve_target;
-use anyhow::Context;
+use super::{resolve_target, write_results};
 use mcpfuzz::load::{self, Options, Thresholds};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::target::Protections;
@@ -67,20 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let report = load::load(&spec, &sandbox, Protections::probe(), &options)?;
-    std::fs::create_dir_all(&args.results)
-        .with_context(|| format!("failed to create {}", args.results.display()))?;
-    let unix_time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let details = args
-        .results
-        .join(format!("load-{unix_time}-{}.json", std::process::id()));
-    std::fs::write(
-        &details,
-        serde_json::to_vec_pretty(&report.to_json(&spec)).expect("JSON values serialize"),
-    )
-    .with_context(|| format!("failed to write {}", details.display()))?;
+    let details = write_results(&args.results, "load", &report.to_json(&spec))?;
     print!("{}", load::summary(&report, Some(&details)));
     Ok(ExitCode::from(if report.failures().is_empty() {
         0

@@ -30,3 +30,24 @@ pub fn resolve_target(
     }
     Ok(config::from_environment()?)
 }
+
+/// Writes `results` as `<dir>/<kind>-<unix time>-<pid>.json`, creating `dir`; returns the
+/// file's path for the report's `Details:` line.
+pub fn write_results(
+    dir: &std::path::Path,
+    kind: &str,
+    results: &serde_json::Value,
+) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let unix_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let path = dir.join(format!("{kind}-{unix_time}-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(results).expect("JSON values serialize"),
+    )
+    .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(path)
+}

@@ -1,8 +1,7 @@
 //! `mcpfuzz soak`: a long valid workload against one target, with its memory, descriptors,
 //! threads and processes judged for leaks; exit 1 on FAIL.
 
-use super::resolve_target;
-use anyhow::Context;
+use super::{resolve_target, write_results};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::soak::{self, Options};
 use mcpfuzz::target::Protections;
@@ -36,20 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let report = soak::soak(&spec, &sandbox, Protections::probe(), &options)?;
-    std::fs::create_dir_all(&args.results)
-        .with_context(|| format!("failed to create {}", args.results.display()))?;
-    let unix_time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let details = args
-        .results
-        .join(format!("soak-{unix_time}-{}.json", std::process::id()));
-    std::fs::write(
-        &details,
-        serde_json::to_vec_pretty(&report.to_json(&spec)).expect("JSON values serialize"),
-    )
-    .with_context(|| format!("failed to write {}", details.display()))?;
+    let details = write_results(&args.results, "soak", &report.to_json(&spec))?;
     print!("{}", soak::summary(&report, Some(&details)));
     Ok(ExitCode::from(if report.passed() { 0 } else { 1 }))
 }
