@@ -762,20 +762,25 @@ def run_command(command, shell=False):
     return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
+def one_string_schema(name, description, max_length):
+    """The input schema of a tool with one required, non-empty string argument."""
+    return {
+        "type": "object",
+        "properties": {
+            name: {
+                "type": "string",
+                "description": description,
+                "minLength": 1,
+                "maxLength": max_length,
+            }
+        },
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
 # The one argument of read_file and sort_lines.
-PATH_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "path": {
-            "type": "string",
-            "description": "Path of the file, relative to the working directory.",
-            "minLength": 1,
-            "maxLength": MAX_PATH,
-        }
-    },
-    "required": ["path"],
-    "additionalProperties": False,
-}
+PATH_SCHEMA = one_string_schema("path", "Path of the file, relative to the working directory.", MAX_PATH)
 
 
 def tool_read_file(args):
@@ -860,19 +865,7 @@ def tool_save_note(args):
     return tool_ok("Saved %d characters to %s" % (len(text), dumps(name)))
 
 
-COUNT_MATCHES_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "pattern": {
-            "type": "string",
-            "description": "A regular expression (grep basic syntax).",
-            "minLength": 1,
-            "maxLength": 1000,
-        }
-    },
-    "required": ["pattern"],
-    "additionalProperties": False,
-}
+COUNT_MATCHES_SCHEMA = one_string_schema("pattern", "A regular expression (grep basic syntax).", 1000)
 
 
 def tool_count_matches(args):
@@ -938,19 +931,7 @@ def render_template(text):
     return _PLACEHOLDER.sub(replace, text)
 
 
-GREET_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": {
-            "type": "string",
-            "description": "Name of the person to greet.",
-            "minLength": 1,
-            "maxLength": 200,
-        }
-    },
-    "required": ["name"],
-    "additionalProperties": False,
-}
+GREET_SCHEMA = one_string_schema("name", "Name of the person to greet.", 200)
 
 
 def tool_greet(args):
@@ -996,19 +977,7 @@ USERS = [
     ("carol", "carol@example.net"),
 ]
 
-LOOKUP_USER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": {
-            "type": "string",
-            "description": "User name, e.g. alice.",
-            "minLength": 1,
-            "maxLength": 200,
-        }
-    },
-    "required": ["name"],
-    "additionalProperties": False,
-}
+LOOKUP_USER_SCHEMA = one_string_schema("name", "User name, e.g. alice.", 200)
 
 
 def open_database():

@@ -21,6 +21,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "leaky_server.py")
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in testbed/
 WAIT = 5.0  # generous deadline for anything that must happen
 LATEST = "2025-06-18"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -31,20 +34,7 @@ NOTES = []  # measured figures of the current test, shown with -v
 SPAWNED = []  # every server started, killed at the end whatever happens
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(condition, message, *details):
-    if not condition:
-        if details:
-            message += ": " + "; ".join(shown(d) for d in details)
-        raise Failure(message)
-
-
-def shown(value, limit=300):
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+from checks import Failure, expect, shown  # noqa: E402  (testbed/checks.py)
 
 
 def note(text):

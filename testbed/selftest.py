@@ -34,20 +34,7 @@ LATEST = "2025-06-18"
 VERBOSE = False
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(condition, message, *details):
-    if not condition:
-        if details:
-            message += ": " + "; ".join(shown(d) for d in details)
-        raise Failure(message)
-
-
-def shown(value, limit=300):
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+from checks import Failure, expect, shown  # noqa: E402  (testbed/checks.py)
 
 
 EOF = object()
