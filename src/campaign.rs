@@ -6,6 +6,8 @@ use crate::catalog::Catalog;
 use crate::config::{self, Origin, TargetSpec};
 use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
+use crate::progress::Progress;
+use crate::runlog::{Counters, RunLog};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
 use crate::target::Protections;
@@ -31,23 +33,22 @@ pub struct Options {
     pub crashes_dir: PathBuf,
     /// End the run (panic, the libFuzzer way) at the first saved finding.
     pub stop_on_finding: bool,
-    /// Seconds between status lines; 0 turns them off.
-    pub status_every: Duration,
+    /// How the status line is shown.
+    pub status: crate::progress::Mode,
+    /// Seconds between two `stats` records of the run log; zero for no log.
+    pub stats_every: Duration,
 }
 
 impl Options {
-    /// Options from `MCPFUZZ_CRASHES`, `MCPFUZZ_STOP_ON_FINDING`, `MCPFUZZ_STATUS_SECS`.
+    /// Options from `MCPFUZZ_CRASHES`, `MCPFUZZ_STOP_ON_FINDING`, `MCPFUZZ_STATUS_SECS`
+    /// and `MCPFUZZ_STATS_SECS`.
     pub fn from_environment() -> Options {
         let flag = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
         Options {
             crashes_dir: config::crashes_dir(),
             stop_on_finding: flag("MCPFUZZ_STOP_ON_FINDING"),
-            status_every: Duration::from_secs(
-                std::env::var("MCPFUZZ_STATUS_SECS")
-                    .ok()
-                    .and_then(|text| text.parse().ok())
-                    .unwrap_or(10),
-            ),
+            status: crate::progress::Mode::from_environment(),
+            stats_every: RunLog::interval_from_environment(),
         }
     }
 }
@@ -78,7 +79,8 @@ pub struct Campaign {
     materializer: Materializer,
     triage: Triage,
     started: Instant,
-    last_status: Instant,
+    progress: Progress,
+    run_log: RunLog,
     summary: Summary,
     /// Signatures of information-only findings already printed.
     notes: HashSet<String>,
@@ -102,6 +104,10 @@ impl Campaign {
         })?;
         let protections = Protections::probe();
         let triage = Triage::new(spec.clone(), protections, options.crashes_dir.clone());
+        // The log is opened once the target has started: a target that cannot be fuzzed
+        // leaves nothing behind.
+        let run_log = RunLog::create(&options.crashes_dir, &spec, Duration::ZERO);
+        let progress = Progress::new(options.status);
         let mut campaign = Campaign {
             spec,
             options,
@@ -112,7 +118,8 @@ impl Campaign {
             materializer: Materializer::new(),
             triage,
             started: Instant::now(),
-            last_status: Instant::now(),
+            progress,
+            run_log,
             summary: Summary::default(),
             notes: HashSet::new(),
             usage_samples: Vec::new(),
@@ -120,8 +127,15 @@ impl Campaign {
             leaks_considered: HashSet::new(),
         };
         campaign.respawn()?;
+        campaign.run_log = RunLog::create(
+            &campaign.options.crashes_dir,
+            &campaign.spec,
+            campaign.options.stats_every,
+        );
+        // The run's first sample: the target right after its handshake.
+        campaign.record_stats();
         let catalog = &campaign.catalog;
-        eprintln!(
+        crate::say!(
             "mcpfuzz: handshake ok: {} {} (protocol {}), {} tools, {} resources, {} templates, {} prompts",
             catalog.server_info["name"].as_str().unwrap_or("?"),
             catalog.server_info["version"].as_str().unwrap_or("?"),
@@ -153,7 +167,7 @@ impl Campaign {
         }
         if self.session.is_none() {
             if let Err(error) = self.respawn_with_retries() {
-                eprintln!("mcpfuzz: the target can no longer be started: {error}");
+                crate::say!("mcpfuzz: the target can no longer be started: {error}");
                 std::process::exit(2);
             }
         }
@@ -162,6 +176,8 @@ impl Campaign {
         let report = session.run(&items);
         report.features.publish();
         self.summary.executions += 1;
+        self.run_log
+            .observe(report.timings.iter().map(|timing| timing.latency));
         if !report.findings.is_empty() {
             // Known signatures need no transcript; copying up to a thousand items for them
             // would cost every input of a server that trips a known rule each time.
@@ -192,7 +208,11 @@ impl Campaign {
         {
             self.recycle();
         }
-        self.maybe_print_status();
+        self.maybe_record_stats();
+        if self.progress.due() {
+            let line = self.status_line();
+            self.progress.tick(|| line);
+        }
         // An input that killed or hung the target is a dead end once its finding is
         // triaged; kept in the corpus, its mutations would pay a deadline and a restart
         // again and again.
@@ -214,7 +234,7 @@ impl Campaign {
         // Information (markup reflected unescaped) is worth a line, not a reproducer.
         if finding.severity == Severity::Info {
             if self.notes.insert(finding.signature.clone()) {
-                eprintln!("mcpfuzz: note [info] {}", finding.summary);
+                crate::say!("mcpfuzz: note [info] {}", finding.summary);
             }
             return;
         }
@@ -229,7 +249,7 @@ impl Campaign {
         let saved = match verdict {
             Verdict::Saved(saved) => saved,
             Verdict::Known { first: true } => {
-                eprintln!(
+                crate::say!(
                     "mcpfuzz: seen again (already in {}): {}",
                     self.options.crashes_dir.display(),
                     finding.signature
@@ -237,7 +257,7 @@ impl Campaign {
                 return;
             }
             Verdict::Flaky { attempt } => {
-                eprintln!(
+                crate::say!(
                     "mcpfuzz: flaky, not saved: {} did not reproduce in a fresh target \
                      (attempt {attempt} of {MAX_FLAKY_ATTEMPTS})",
                     finding.signature
@@ -248,7 +268,8 @@ impl Campaign {
         };
         *self.summary.findings.entry(finding.kind).or_default() += 1;
         let found = &saved.reproducer.found;
-        eprintln!(
+        self.run_log.finding(finding, &saved.path);
+        crate::say!(
             "mcpfuzz: NEW {} [{}] {} -> {} ({} items, minimized from {}, after {:.1}s)",
             finding.kind,
             finding.severity,
@@ -328,14 +349,40 @@ impl Campaign {
         Err(last.expect("three attempts failed"))
     }
 
-    fn maybe_print_status(&mut self) {
-        if self.options.status_every.is_zero()
-            || self.last_status.elapsed() < self.options.status_every
-        {
-            return;
+    fn counters(&self) -> Counters {
+        Counters {
+            executions: self.summary.executions,
+            spawns: self.summary.spawns,
+            findings: self.summary.saved.len() as u64,
         }
-        self.last_status = Instant::now();
-        eprintln!("{}", self.status_line());
+    }
+
+    fn maybe_record_stats(&mut self) {
+        if self.run_log.due() {
+            self.record_stats();
+        }
+    }
+
+    fn record_stats(&mut self) {
+        let usage = self
+            .session
+            .as_ref()
+            .map(|session| crate::target::group_usage(session.pid() as i32));
+        self.run_log.record(self.counters(), usage.as_ref());
+    }
+
+    /// Ends the run: closes the target as a client would, erases the live status line,
+    /// and writes the run log's totals; returns the final status line.
+    pub fn finish(&mut self) -> String {
+        self.recycle();
+        self.progress.finish();
+        self.run_log.end(self.counters(), self.summary.flaky);
+        self.status_line()
+    }
+
+    /// The run log's path.
+    pub fn run_log(&self) -> &std::path::Path {
+        self.run_log.path()
     }
 
     /// `mcpfuzz: #N exec/s ... target rss ... findings ...`.
@@ -410,8 +457,8 @@ extern "C" fn at_exit() {
         return;
     };
     if let Some(campaign) = guard.as_mut() {
-        eprintln!("{}", campaign.status_line());
-        campaign.recycle();
+        let line = campaign.finish();
+        eprintln!("{line}");
         for path in &campaign.summary().saved {
             eprintln!("mcpfuzz: saved {}", path.display());
         }
@@ -428,7 +475,7 @@ pub fn announce(spec: &TargetSpec, origin: &Origin) {
         Origin::CommandLine => "the target from --target or MCPFUZZ_TARGET".to_string(),
         Origin::File(path) => format!("the target from {}", path.display()),
     };
-    eprintln!("mcpfuzz: fuzzing {why}: {}", spec.command_line());
+    crate::say!("mcpfuzz: fuzzing {why}: {}", spec.command_line());
 }
 
 /// Runs one libFuzzer input; false means "reject, do not add to the corpus".

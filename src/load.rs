@@ -5,12 +5,14 @@
 use crate::config::TargetSpec;
 use crate::grammar::Materializer;
 use crate::oracle::Outcome;
+use crate::progress::Progress;
 use crate::sandbox::Sandbox;
 use crate::session::Session;
 use crate::soak::{self, SoakError};
 use crate::target::{group_usage, Protections};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// When a load test fails.
@@ -50,6 +52,8 @@ pub struct Options {
     pub instances: usize,
     /// When the test fails.
     pub thresholds: Thresholds,
+    /// How the live status line is shown.
+    pub status: crate::progress::Mode,
 }
 
 impl Default for Options {
@@ -60,6 +64,7 @@ impl Default for Options {
             tool: None,
             instances: 1,
             thresholds: Thresholds::default(),
+            status: crate::progress::Mode::Quiet,
         }
     }
 }
@@ -109,6 +114,26 @@ pub struct Instance {
     pub elapsed: Duration,
     /// Why it ended early, if it did.
     pub stopped: Option<String>,
+    /// The load over time, about [`TIMELINE_POINTS`] points.
+    pub timeline: Vec<Point>,
+}
+
+/// Points in an instance's timeline.
+pub const TIMELINE_POINTS: u32 = 50;
+
+/// One interval of an instance's load.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Point {
+    /// Seconds from the start to the end of the interval.
+    pub t: f64,
+    /// Requests answered in the interval.
+    pub requests: u64,
+    /// Median and 95th percentile latency in the interval.
+    pub p50: Duration,
+    /// See `p50`.
+    pub p95: Duration,
+    /// The target's resident memory at the end of the interval.
+    pub rss_bytes: u64,
 }
 
 /// What a load test saw.
@@ -255,6 +280,13 @@ impl Report {
                 "cpu_secs": instance.cpu.as_secs_f64(),
                 "cpu_share": cpu_share(instance),
                 "stopped": instance.stopped,
+                "timeline": instance.timeline.iter().map(|point| json!({
+                    "t": (point.t * 1e3).round() / 1e3,
+                    "requests": point.requests,
+                    "p50_ms": point.p50.as_secs_f64() * 1e3,
+                    "p95_ms": point.p95.as_secs_f64() * 1e3,
+                    "rss_bytes": point.rss_bytes,
+                })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         })
     }
@@ -289,14 +321,35 @@ pub fn load(
     }
     let catalog = sessions[0].catalog().clone();
     let tools = soak::chosen_tools(&catalog, options.tool.as_deref())?;
+    let pgids: Vec<i32> = sessions.iter().map(|s| s.pid() as i32).collect();
+    let answered = AtomicU64::new(0);
+    let started = Instant::now();
+    let mut progress = Progress::new(options.status);
     let instances = std::thread::scope(|scope| {
         let handles: Vec<_> = sessions
             .into_iter()
             .map(|session| {
-                let (catalog, tools) = (&catalog, &tools);
-                scope.spawn(move || drive(session, catalog, tools, options))
+                let (catalog, tools, answered) = (&catalog, &tools, &answered);
+                scope.spawn(move || drive(session, catalog, tools, options, answered))
             })
             .collect();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            std::thread::sleep(Duration::from_millis(50));
+            if progress.due() {
+                let requests = answered.load(Ordering::Relaxed);
+                let rss: u64 = pgids.iter().map(|&g| group_usage(g).rss_bytes).sum();
+                progress.tick(|| {
+                    format!(
+                        "mcpfuzz load: {:.0}s/{:.0}s {requests} requests {:.0} req/s target rss {:.1} MiB",
+                        started.elapsed().as_secs_f64(),
+                        options.duration.as_secs_f64(),
+                        requests as f64 / started.elapsed().as_secs_f64().max(1e-3),
+                        rss as f64 / (1 << 20) as f64
+                    )
+                });
+            }
+        }
+        progress.finish();
         handles
             .into_iter()
             .map(|handle| handle.join().unwrap_or_default())
@@ -320,6 +373,7 @@ fn drive(
     catalog: &crate::Catalog,
     tools: &[usize],
     options: &Options,
+    answered_total: &AtomicU64,
 ) -> Instance {
     let pgid = session.pid() as i32;
     let before = group_usage(pgid);
@@ -327,6 +381,9 @@ fn drive(
     let mut materializer = Materializer::new();
     let started = Instant::now();
     let mut sent = 0u64;
+    let point_every = options.duration / TIMELINE_POINTS;
+    let mut interval: Vec<Duration> = Vec::new();
+    let mut interval_started = started;
     while started.elapsed() < options.duration {
         let concurrency = options.concurrency.max(1) as u64;
         let items = soak::workload(&mut materializer, catalog, tools, sent, concurrency);
@@ -343,6 +400,19 @@ fn drive(
             }
         }
         let answered = report.timings.len() as u64;
+        answered_total.fetch_add(answered, Ordering::Relaxed);
+        interval.extend(report.timings.iter().map(|timing| timing.latency));
+        if interval_started.elapsed() >= point_every {
+            instance.timeline.push(Point {
+                t: started.elapsed().as_secs_f64(),
+                requests: interval.len() as u64,
+                p50: percentile(&interval, 50.0).unwrap_or_default(),
+                p95: percentile(&interval, 95.0).unwrap_or_default(),
+                rss_bytes: group_usage(pgid).rss_bytes,
+            });
+            interval.clear();
+            interval_started = Instant::now();
+        }
         if answered < concurrency {
             // No reply at all (the target hung or died) counts against the tool.
             let stats = instance.labels.entry("(no reply)".into()).or_default();
@@ -463,6 +533,7 @@ mod tests {
                 cpu: ms(cpu),
                 elapsed: ms(1000),
                 stopped: None,
+                timeline: Vec::new(),
             }],
             thresholds: Thresholds::default(),
         }

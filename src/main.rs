@@ -25,6 +25,7 @@ enum Command {
     Bench(cli::bench::Args),
     Soak(cli::soak::Args),
     Load(cli::load::Args),
+    Report(cli::report::Args),
     #[command(hide = true)]
     EchoTarget,
     #[command(hide = true)]
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(args),
         Command::Soak(args) => cli::soak::run(args),
         Command::Load(args) => cli::load::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::EchoTarget => cli::echo::run(),
         Command::WriteSeeds(args) => cli::seeds::run(args),
     };

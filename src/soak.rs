@@ -33,6 +33,8 @@ pub struct Options {
     pub per_script: usize,
     /// How many times the resources are sampled over the run (plus once before).
     pub samples: u64,
+    /// How the live status line is shown.
+    pub status: crate::progress::Mode,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             tool: None,
             per_script: 10,
             samples: 20,
+            status: crate::progress::Mode::Quiet,
         }
     }
 }
@@ -143,6 +146,7 @@ pub fn soak(
     let started = Instant::now();
     let mut sent = 0u64;
     let mut stopped = None;
+    let mut progress = crate::progress::Progress::new(options.status);
     while sent < options.requests {
         let per_script = options.per_script.clamp(1, crate::grammar::MAX_STEPS) as u64;
         let count = (options.requests - sent).min(per_script);
@@ -160,7 +164,19 @@ pub fn soak(
         if sent / every != (sent - count) / every || sent == options.requests {
             taken.push((sent, group_usage(pgid)));
         }
+        if progress.due() {
+            let rss = group_usage(pgid).rss_bytes;
+            progress.tick(|| {
+                format!(
+                    "mcpfuzz soak: {sent}/{} requests {:.0} req/s target rss {:.1} MiB",
+                    options.requests,
+                    sent as f64 / started.elapsed().as_secs_f64().max(1e-3),
+                    rss as f64 / (1 << 20) as f64
+                )
+            });
+        }
     }
+    progress.finish();
     let elapsed_secs = started.elapsed().as_secs_f64();
     if stopped.is_none() {
         session.finish();

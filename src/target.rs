@@ -172,13 +172,13 @@ impl Protections {
                 .unwrap_or(false),
         };
         if !protections.network {
-            eprintln!(
+            crate::say!(
                 "mcpfuzz: network namespaces are not available here (unshare(CLONE_NEWNET) \
                  needs root); the target keeps network access"
             );
         }
         if !protections.read_only_mounts {
-            eprintln!(
+            crate::say!(
                 "mcpfuzz: mount namespaces are not available here (unshare(CLONE_NEWNS) needs \
                  root); the target can write wherever its user may, not only in its sandbox"
             );

@@ -123,6 +123,41 @@ impl Item {
     }
 }
 
+/// A line for people: lossy UTF-8, control characters escaped, cut at `max` characters.
+pub fn compact(line: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(line);
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out += &format!("... ({} bytes)", line.len());
+            break;
+        }
+        if c.is_control() {
+            out += &c.escape_default().to_string();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl fmt::Display for Item {
+    /// A frame as [`compact`] text (at most 2,000 characters), a policy change as
+    /// `(reply policy: ...)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Frame(frame) => f.write_str(&compact(&frame.0, 2000)),
+            Item::Policy { reply_policy } => {
+                let name = serde_json::to_value(reply_policy)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                write!(f, "(reply policy: {name})")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,27 @@ pub fn replay(
     replay_with(spec, sandbox, protections, items, repeat, keep_log, false)
 }
 
+/// Replays a reproducer as `mcpfuzz replay` does: sampled for a leak (whose evidence is
+/// a curve), plain otherwise.
+pub fn replay_reproducer(
+    spec: &TargetSpec,
+    sandbox: &Sandbox,
+    protections: Protections,
+    reproducer: &crate::repro::Reproducer,
+    keep_log: bool,
+) -> Result<Replayed, StartError> {
+    let sampled = reproducer.finding.kind == crate::Kind::Leak;
+    replay_with(
+        spec,
+        sandbox,
+        protections,
+        &reproducer.transcript,
+        reproducer.repeat,
+        keep_log,
+        sampled,
+    )
+}
+
 /// Items per script of a sampled replay: the most steps one fuzz input has.
 const SAMPLED_SCRIPT: usize = crate::grammar::MAX_STEPS;
 
@@ -306,7 +327,7 @@ impl Triage {
             }
             Err(error) => {
                 // Never lose a confirmed finding silently: print it whole instead.
-                eprintln!(
+                crate::say!(
                     "mcpfuzz: cannot write the reproducer into {}: {error}; here it is:\n{}",
                     self.crashes_dir.display(),
                     serde_json::to_string_pretty(&reproducer).unwrap_or_default()

@@ -227,7 +227,8 @@ fn fuzz_loop(spec: &TargetSpec, phase: Duration) -> anyhow::Result<(f64, u64)> {
     let options = Options {
         crashes_dir: crashes.clone(),
         stop_on_finding: false,
-        status_every: Duration::ZERO,
+        status: mcpfuzz::progress::Mode::Quiet,
+        stats_every: Duration::ZERO,
     };
     let mut campaign = Campaign::new(spec.clone(), options)?;
     let mut state = 0x5eed_u64;

@@ -70,8 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         campaign.fuzz_one(&input);
     }
-    eprintln!("{}", campaign.status_line());
-    campaign.recycle();
+    eprintln!("{}", campaign.finish());
     let summary = campaign.summary();
     for path in &summary.saved {
         println!("{}", path.display());

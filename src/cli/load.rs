@@ -64,6 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_memory_growth: args.max_memory_growth_mb << 20,
             max_cpu: args.max_cpu / 100.0,
         },
+        status: mcpfuzz::progress::Mode::from_environment(),
     };
     let report = load::load(&spec, &sandbox, Protections::probe(), &options)?;
     let details = write_results(&args.results, "load", &report.to_json(&spec))?;

@@ -7,6 +7,7 @@ pub mod load;
 pub mod logger;
 pub mod minimize;
 pub mod replay;
+pub mod report;
 pub mod seeds;
 pub mod soak;
 

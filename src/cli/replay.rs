@@ -6,6 +6,7 @@ use mcpfuzz::oracle::resources::{self, Resource, Strictness};
 use mcpfuzz::repro;
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Direction;
+use mcpfuzz::transcript::compact;
 use mcpfuzz::triage;
 use mcpfuzz::Kind;
 use std::path::PathBuf;
@@ -48,26 +49,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("target: {}", spec.command_line());
         // A leak shows in a curve: its replay is sampled, and judged.
         let leak = finding.kind == Kind::Leak;
-        let run = if leak {
-            triage::replay_sampled
-        } else {
-            triage::replay
-        };
-        let replayed = match run(
-            &spec,
-            &sandbox,
-            protections,
-            &reproducer.transcript,
-            reproducer.repeat,
-            !args.quiet,
-        ) {
-            Ok(replayed) => replayed,
-            Err(error) => {
-                println!("error: {error}");
-                errors += 1;
-                continue;
-            }
-        };
+        let replayed =
+            match triage::replay_reproducer(&spec, &sandbox, protections, &reproducer, !args.quiet)
+            {
+                Ok(replayed) => replayed,
+                Err(error) => {
+                    println!("error: {error}");
+                    errors += 1;
+                    continue;
+                }
+            };
         if !args.quiet {
             for (direction, line) in &replayed.log {
                 let arrow = match direction {
@@ -121,22 +112,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         0
     }))
-}
-
-/// A line for humans: lossy UTF-8, control characters escaped, cut at `max` characters.
-pub fn compact(line: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(line);
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
-            out += &format!("... ({} bytes)", line.len());
-            break;
-        }
-        if c.is_control() {
-            out += &c.escape_default().to_string();
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -32,6 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = Options {
         requests: args.requests.max(1),
         tool: args.tool,
+        status: mcpfuzz::progress::Mode::from_environment(),
         ..Options::default()
     };
     let report = soak::soak(&spec, &sandbox, Protections::probe(), &options)?;

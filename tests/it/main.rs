@@ -3,4 +3,5 @@
 mod cli;
 mod demo;
 mod leaks;
+mod report;
 mod util;
