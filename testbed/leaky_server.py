@@ -2,6 +2,7 @@
 """mcpfuzz-leaky: a small MCP server over stdio that leaks one resource per tool call.
 
     python3 testbed/leaky_server.py --leak-memory    # 64 KiB kept per distinct arguments
+    python3 testbed/leaky_server.py --leak-memory --kib 3   # 3 KiB instead
     python3 testbed/leaky_server.py --leak-fds       # one file descriptor per call
     python3 testbed/leaky_server.py --leak-threads   # one sleeping thread per call
     python3 testbed/leaky_server.py --control        # large saw-tooth memory use, no leak
@@ -354,10 +355,15 @@ def handle_line(line):
 
 
 def main(argv):
-    global MODE
+    global MODE, LEAK_BYTES
     if any(arg in ("-h", "--help") for arg in argv):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 0
+    # --kib N sets the size kept per distinct call of --leak-memory (for measuring the
+    # smallest leak a soak of a given length detects).
+    if len(argv) == 3 and argv[1] == "--kib":
+        LEAK_BYTES = int(float(argv[2]) * 1024)
+        argv = argv[:1]
     if len(argv) != 1 or argv[0] not in MODES:
         sys.stderr.write(USAGE)
         return 2
