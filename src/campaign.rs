@@ -4,6 +4,7 @@
 
 use crate::catalog::Catalog;
 use crate::config::{self, Origin, TargetSpec};
+use crate::coverage::{self, Coverage};
 use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
 use crate::progress::Progress;
@@ -37,6 +38,11 @@ pub struct Options {
     pub status: crate::progress::Mode,
     /// Seconds between two `stats` records of the run log; zero for no log.
     pub stats_every: Duration,
+    /// Which coverage bridge to use (`MCPFUZZ_COVERAGE`), or why the setting is wrong.
+    pub coverage: Result<coverage::Setting, String>,
+    /// Whether the target's edges guide libFuzzer; `MCPFUZZ_COVERAGE_FEED=0` only counts
+    /// them (for comparing guidance with and without them at the same cost).
+    pub coverage_feed: bool,
 }
 
 impl Options {
@@ -49,6 +55,8 @@ impl Options {
             stop_on_finding: flag("MCPFUZZ_STOP_ON_FINDING"),
             status: crate::progress::Mode::from_environment(),
             stats_every: RunLog::interval_from_environment(),
+            coverage: coverage::Setting::from_environment(),
+            coverage_feed: std::env::var("MCPFUZZ_COVERAGE_FEED").map_or(true, |v| v != "0"),
         }
     }
 }
@@ -90,6 +98,8 @@ pub struct Campaign {
     inputs_since_spawn: u64,
     /// Leak signatures already handed to triage for the current target.
     leaks_considered: HashSet<String>,
+    /// The target's own coverage, when a bridge serves its runtime.
+    coverage: Option<Coverage>,
 }
 
 impl Campaign {
@@ -125,8 +135,30 @@ impl Campaign {
             usage_samples: Vec::new(),
             inputs_since_spawn: 0,
             leaks_considered: HashSet::new(),
+            coverage: None,
+        };
+        campaign.coverage = match campaign
+            .options
+            .coverage
+            .clone()
+            .map_err(Some)
+            .and_then(|setting| Coverage::for_command(setting, &campaign.spec.command))
+        {
+            Ok(coverage) => Some(coverage),
+            Err(why) => {
+                if let Some(why) = why {
+                    crate::say!("mcpfuzz: {why}");
+                }
+                None
+            }
         };
         campaign.respawn()?;
+        if let Some(coverage) = &campaign.coverage {
+            crate::say!(
+                "mcpfuzz: coverage from inside the target: the {} bridge",
+                coverage.runtime().as_str()
+            );
+        }
         campaign.run_log = RunLog::create(
             &campaign.options.crashes_dir,
             &campaign.spec,
@@ -172,9 +204,14 @@ impl Campaign {
             }
         }
         let items = self.materializer.materialize(&script, &self.catalog);
+        if let Some(coverage) = &mut self.coverage {
+            coverage.arm();
+        }
         let session = self.session.as_mut().expect("respawned above");
         let report = session.run(&items);
         report.features.publish();
+        self.collect_coverage();
+        let session = self.session.as_mut().expect("respawned above");
         self.summary.executions += 1;
         self.run_log
             .observe(report.timings.iter().map(|timing| timing.latency));
@@ -314,8 +351,21 @@ impl Campaign {
     }
 
     fn respawn(&mut self) -> Result<(), StartError> {
-        let mut session =
-            Session::start_in_sandbox(&self.spec, &self.sandbox, self.protections, false)?;
+        let env = self
+            .coverage
+            .as_ref()
+            .map(Coverage::env)
+            .unwrap_or_default();
+        let mut session = Session::start_in_sandbox_with(
+            &self.spec,
+            &self.sandbox,
+            self.protections,
+            false,
+            env,
+        )?;
+        if let Some(coverage) = &mut self.coverage {
+            coverage.started();
+        }
         self.usage_samples = vec![(0, crate::target::group_usage(session.pid() as i32))];
         self.inputs_since_spawn = 0;
         self.leaks_considered.clear();
@@ -354,7 +404,34 @@ impl Campaign {
             executions: self.summary.executions,
             spawns: self.summary.spawns,
             findings: self.summary.saved.len() as u64,
+            edges: self.coverage.as_ref().map(Coverage::edges),
         }
+    }
+
+    /// Reads the target's edges of the input just run into libFuzzer's counters; a
+    /// bridge that reports nothing is given up with one line.
+    fn collect_coverage(&mut self) {
+        let Some(coverage) = &mut self.coverage else {
+            return;
+        };
+        let pids = self
+            .session
+            .as_ref()
+            .map(|session| session.pids().to_vec())
+            .unwrap_or_default();
+        match coverage.collect(&pids) {
+            Ok(map) if self.options.coverage_feed => crate::feedback::publish_child(map),
+            Ok(_) => {}
+            Err(why) => {
+                crate::say!("mcpfuzz: {why}");
+                self.coverage = None;
+            }
+        }
+    }
+
+    /// Distinct edges of the target's own code seen so far, when a bridge runs.
+    pub fn edges(&self) -> Option<u64> {
+        self.coverage.as_ref().map(Coverage::edges)
     }
 
     fn maybe_record_stats(&mut self) {
@@ -401,8 +478,12 @@ impl Campaign {
             .iter()
             .map(|(kind, count)| format!("{kind} {count}"))
             .collect();
+        let edges = self
+            .edges()
+            .map(|edges| format!(" edges {edges}"))
+            .unwrap_or_default();
         format!(
-            "mcpfuzz: #{} exec/s {:.0} target rss {} spawns {} findings {} ({}) flaky {}",
+            "mcpfuzz: #{} exec/s {:.0}{edges} target rss {} spawns {} findings {} ({}) flaky {}",
             self.summary.executions,
             self.summary.executions as f64 / elapsed,
             rss,

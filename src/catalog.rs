@@ -62,46 +62,7 @@ pub struct Catalog {
     pub templates: Vec<ResourceTemplate>,
     /// Prompts.
     pub prompts: Vec<Prompt>,
-    /// Distinct strings worth trying as values: names, enum values, defaults, examples,
-    /// strings seen in replies. Bounded in size; oldest dropped first.
+    /// Distinct strings from the catalog worth trying as values: names, enum values,
+    /// patterns, defaults, examples ([`crate::grammar::tokens::from_catalog`]).
     pub tokens: Vec<String>,
-}
-
-/// The most tokens a catalog keeps.
-pub const MAX_TOKENS: usize = 512;
-
-impl Catalog {
-    /// Adds a token unless it is empty, too long, or already known; drops the oldest
-    /// non-schema token when full.
-    pub fn add_token(&mut self, token: &str) {
-        if token.is_empty() || token.len() > 256 || self.tokens.iter().any(|t| t == token) {
-            return;
-        }
-        if self.tokens.len() >= MAX_TOKENS {
-            self.tokens.remove(0);
-        }
-        self.tokens.push(token.to_owned());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_distinct_and_bounded() {
-        let mut catalog = Catalog::default();
-        catalog.add_token("a");
-        catalog.add_token("a");
-        catalog.add_token("");
-        assert_eq!(catalog.tokens, vec!["a".to_string()]);
-        for i in 0..MAX_TOKENS + 10 {
-            catalog.add_token(&format!("t{i}"));
-        }
-        assert_eq!(catalog.tokens.len(), MAX_TOKENS);
-        assert_eq!(
-            catalog.tokens.last().unwrap(),
-            &format!("t{}", MAX_TOKENS + 9)
-        );
-    }
 }

@@ -239,18 +239,23 @@ pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
             }
         }
     };
-    if let Some(ms) = std::env::var("MCPFUZZ_CPU_MS")
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-    {
+    apply_overrides(&mut spec);
+    Ok((spec, origin))
+}
+
+/// `MCPFUZZ_TIMEOUT_MS` and `MCPFUZZ_CPU_MS`, for a target however it was named.
+pub fn apply_overrides(spec: &mut TargetSpec) {
+    let ms = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+    };
+    if let Some(ms) = ms("MCPFUZZ_CPU_MS") {
         spec.timeouts.request_cpu_ms = ms.max(1);
     }
-    if let Ok(text) = std::env::var("MCPFUZZ_TIMEOUT_MS") {
-        if let Ok(ms) = text.trim().parse::<u64>() {
-            spec.timeouts.request_ms = ms.max(1);
-        }
+    if let Some(ms) = ms("MCPFUZZ_TIMEOUT_MS") {
+        spec.timeouts.request_ms = ms.max(1);
     }
-    Ok((spec, origin))
 }
 
 /// The directory of mcpfuzz's own `Cargo.toml`: home of `testbed/` and `crashes/`.

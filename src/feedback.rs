@@ -17,6 +17,34 @@ pub const N_COUNTERS: usize = 4096;
 static COUNTERS: [std::sync::atomic::AtomicU8; N_COUNTERS] =
     [const { std::sync::atomic::AtomicU8::new(0) }; N_COUNTERS];
 
+/// libFuzzer's extra counters for the target's own edges (see [`crate::coverage`]), in
+/// the same section: libFuzzer reads and zeroes the whole section after every input.
+#[cfg(fuzzing)]
+#[used]
+#[link_section = "__libfuzzer_extra_counters"]
+static CHILD_COUNTERS: [std::sync::atomic::AtomicU8; crate::coverage::MAP_SIZE] =
+    [const { std::sync::atomic::AtomicU8::new(0) }; crate::coverage::MAP_SIZE];
+
+/// Hands the target's edge map of one input to libFuzzer (a no-op outside the fuzz
+/// build). Zero stretches are skipped a word at a time, so a sparse map costs little.
+pub fn publish_child(map: &[u8]) {
+    #[cfg(fuzzing)]
+    for (word_index, word) in map.chunks(8).enumerate() {
+        if word.iter().all(|&byte| byte == 0) {
+            continue;
+        }
+        for (offset, &byte) in word.iter().enumerate() {
+            if byte != 0 {
+                if let Some(counter) = CHILD_COUNTERS.get(word_index * 8 + offset) {
+                    counter.store(byte, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    #[cfg(not(fuzzing))]
+    let _ = map;
+}
+
 /// Features seen while running one input.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Features {

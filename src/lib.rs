@@ -14,6 +14,7 @@
 pub mod campaign;
 pub mod catalog;
 pub mod config;
+pub mod coverage;
 pub mod feedback;
 pub mod finding;
 pub mod grammar;

@@ -38,6 +38,8 @@ pub struct Counters {
     pub spawns: u64,
     /// Findings saved.
     pub findings: u64,
+    /// The target's own edges seen so far, when a coverage bridge runs.
+    pub edges: Option<u64>,
 }
 
 /// An open run log.
@@ -156,6 +158,9 @@ impl RunLog {
             "requests": self.answered,
             "latency_ms": {"p50": pick(50.0), "p95": pick(95.0), "max": pick(100.0)},
         });
+        if let Some(edges) = counters.edges {
+            record["edges"] = json!(edges);
+        }
         if let Some(usage) = usage {
             record["rss_bytes"] = json!(usage.rss_bytes);
             record["descriptors"] = json!(usage.descriptors);
@@ -245,6 +250,7 @@ mod tests {
             executions: 10,
             spawns: 1,
             findings: 0,
+            edges: None,
         };
         log.record(counters, Some(&usage));
         let finding = Finding::new(

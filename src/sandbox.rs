@@ -68,7 +68,15 @@ impl Sandbox {
     pub fn create(base: Option<&Path>) -> io::Result<Sandbox> {
         let base = base.map(Path::to_owned).unwrap_or_else(std::env::temp_dir);
         remove_stale(&base);
-        let run_dir = base.join(format!("{PREFIX}{}", std::process::id()));
+        // The first sandbox of a process is `mcpfuzz-run-<pid>`, later ones (tests, a
+        // report's replays beside a run) `mcpfuzz-run-<pid>-<k>`: each removes only its own.
+        static SANDBOXES: AtomicU64 = AtomicU64::new(0);
+        let k = SANDBOXES.fetch_add(1, Ordering::Relaxed);
+        let name = match k {
+            0 => format!("{PREFIX}{}", std::process::id()),
+            k => format!("{PREFIX}{}-{k}", std::process::id()),
+        };
+        let run_dir = base.join(name);
         std::fs::create_dir_all(&run_dir)?;
         // Canonical, so that what the target resolves and what payloads name agree.
         let run_dir = run_dir.canonicalize()?;
@@ -341,6 +349,7 @@ fn remove_stale(base: &Path) {
         let Some(pid) = name
             .to_str()
             .and_then(|name| name.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;

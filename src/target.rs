@@ -14,7 +14,8 @@ pub mod mounts;
 mod usage;
 
 pub use usage::{
-    group_alive, group_cpu_time, group_pids, group_usage, pids_cpu_time, rss_bytes, Usage,
+    any_running, group_alive, group_cpu_time, group_pids, group_usage, pids_cpu_time, rss_bytes,
+    Usage,
 };
 
 use crate::config::TargetSpec;
@@ -139,6 +140,8 @@ pub struct SpawnOptions {
     /// The directory that stays writable when the rest of the file system is read-only
     /// (the sandbox cell).
     pub writable: Option<PathBuf>,
+    /// Changes to the environment after the spec's own (a coverage bridge's).
+    pub env: Vec<crate::coverage::EnvEdit>,
 }
 
 /// Protections that need privileges the machine may not grant; [`Protections::probe`]
@@ -219,6 +222,31 @@ impl Child {
             }
             (None, None) => None,
         };
+        let mut env = environment::scrubbed(
+            std::env::vars_os(),
+            &[
+                spec.env_passthrough.clone(),
+                environment::passthrough_from_environment(),
+            ]
+            .concat(),
+            options.sandbox.as_deref(),
+        );
+        // Hash seeds change dict and set order between runs; a fixed seed keeps a Python
+        // target's behaviour, and so every replay, the same.
+        if !env.iter().any(|(key, _)| key == "PYTHONHASHSEED") {
+            env.push(("PYTHONHASHSEED".into(), "0".into()));
+        }
+        let spec_env: Vec<crate::coverage::EnvEdit> = spec
+            .env
+            .iter()
+            .map(|(key, value)| {
+                let value =
+                    value.replace(crate::config::SANDBOX_TOKEN, &sandbox.display().to_string());
+                crate::coverage::EnvEdit::Set(key.clone(), value.into())
+            })
+            .collect();
+        crate::coverage::apply(&mut env, &spec_env);
+        crate::coverage::apply(&mut env, &options.env);
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
@@ -226,26 +254,7 @@ impl Child {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env_clear()
-            .envs(environment::scrubbed(
-                std::env::vars_os(),
-                &[
-                    spec.env_passthrough.clone(),
-                    environment::passthrough_from_environment(),
-                ]
-                .concat(),
-                options.sandbox.as_deref(),
-            ));
-        // Hash seeds change dict and set order between runs; a fixed seed keeps a Python
-        // target's behaviour, and so every replay, the same.
-        if std::env::var_os("PYTHONHASHSEED").is_none() {
-            command.env("PYTHONHASHSEED", "0");
-        }
-        for (key, value) in &spec.env {
-            command.env(
-                key,
-                value.replace(crate::config::SANDBOX_TOKEN, &sandbox.display().to_string()),
-            );
-        }
+            .envs(env);
         if let Some(cwd) = &cwd {
             command.current_dir(cwd).env("PWD", cwd);
         }

@@ -6,6 +6,7 @@
 use super::resolve_target;
 use mcpfuzz::campaign::{Campaign, Options};
 use mcpfuzz::config::TargetSpec;
+use mcpfuzz::coverage::{Runtime, Setting};
 use mcpfuzz::oracle::{Injection, Tracker};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Session;
@@ -70,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         oracle_lines,
         "line/s",
     );
-    let (execs, fuzz_rss) = fuzz_loop(&spec, phase)?;
+    let (execs, fuzz_rss) = fuzz_loop(&spec, phase, Setting::Off)?;
     print_rate(
         "fuzz loop: decode, materialize, run, oracle",
         execs,
@@ -87,7 +88,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "fuzzer rss after the fuzz loop: {:.1} MiB",
         fuzz_rss as f64 / (1 << 20) as f64
     );
+    coverage_costs(phase)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fuzz loop against the testbed's tiny Python and Node servers with and without
+/// their coverage bridge: the per-input cost of each bridge.
+fn coverage_costs(phase: Duration) -> anyhow::Result<()> {
+    let tiny = mcpfuzz::config::project_root().join("testbed/coverage");
+    for (program, file, runtime) in [
+        ("python3", "tiny_server.py", Runtime::Python),
+        ("node", "tiny_server.js", Runtime::Node),
+    ] {
+        let path = tiny.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let spec = TargetSpec::from_command(vec![program.into(), path.display().to_string()]);
+        let (off, _) = fuzz_loop(&spec, phase, Setting::Off)?;
+        let (on, _) = fuzz_loop(&spec, phase, Setting::Only(runtime))?;
+        println!(
+            "{:<48} {off:>10.0} exec/s off, {on:.0} on: +{:.0} us per input (x{:.2})",
+            format!(
+                "fuzz loop, tiny {} server, {} bridge",
+                program,
+                runtime.as_str()
+            ),
+            (1e6 / on.max(1e-9) - 1e6 / off.max(1e-9)).max(0.0),
+            off / on.max(1e-9)
+        );
+    }
+    Ok(())
 }
 
 fn print_rate(what: &str, rate: f64, unit: &str) {
@@ -222,13 +253,15 @@ fn injection_oracle_lines(phase: Duration) -> f64 {
     count as f64 / started.elapsed().as_secs_f64()
 }
 
-fn fuzz_loop(spec: &TargetSpec, phase: Duration) -> anyhow::Result<(f64, u64)> {
+fn fuzz_loop(spec: &TargetSpec, phase: Duration, coverage: Setting) -> anyhow::Result<(f64, u64)> {
     let crashes = std::env::temp_dir().join(format!("mcpfuzz-bench-{}", std::process::id()));
     let options = Options {
         crashes_dir: crashes.clone(),
         stop_on_finding: false,
         status: mcpfuzz::progress::Mode::Quiet,
         stats_every: Duration::ZERO,
+        coverage: Ok(coverage),
+        coverage_feed: true,
     };
     let mut campaign = Campaign::new(spec.clone(), options)?;
     let mut state = 0x5eed_u64;

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod bench;
+pub mod dict;
 pub mod echo;
 pub mod fuzz;
 pub mod load;
@@ -21,7 +22,8 @@ pub fn resolve_target(
     fallback: Option<&TargetSpec>,
 ) -> anyhow::Result<(TargetSpec, Origin)> {
     if let Some(line) = flag {
-        let spec = TargetSpec::from_command_line(line).context("invalid --target")?;
+        let mut spec = TargetSpec::from_command_line(line).context("invalid --target")?;
+        config::apply_overrides(&mut spec);
         return Ok((spec, Origin::CommandLine));
     }
     if let Some(spec) = fallback {

@@ -83,6 +83,10 @@ pub enum FieldPlan {
     BadFormat(u8),
     /// An injection payload, whatever the field's type (an enum's is violated).
     Payload(PayloadPlan),
+    /// A token the target announced or said at run time, from the pool of
+    /// [`tokens`](super::tokens), as the field's type when it reads as one; a valid value
+    /// when the pool is empty.
+    Harvested(u16),
 }
 
 /// A value of another JSON type than the field's; when the plan names the field's own

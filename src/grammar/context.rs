@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -87,6 +88,8 @@ pub(crate) struct Out<'a> {
     budget: usize,
     nodes: usize,
     splices: Vec<Vec<u8>>,
+    /// The token pool as it was when this materialization began.
+    pool: Arc<Vec<String>>,
 }
 
 impl<'a> Out<'a> {
@@ -97,6 +100,7 @@ impl<'a> Out<'a> {
             budget,
             nodes: MAX_NODES,
             splices: Vec::new(),
+            pool: super::tokens::snapshot(),
         }
     }
 
@@ -119,6 +123,12 @@ impl<'a> Out<'a> {
     pub(crate) fn token(&self, pick: u8) -> Option<&'a str> {
         let tokens = &self.catalog.tokens;
         (!tokens.is_empty()).then(|| tokens[usize::from(pick) % tokens.len()].as_str())
+    }
+
+    /// A token from the pool of what the target said at run time, `pick` modulo its size.
+    pub(crate) fn harvested(&self, pick: u16) -> Option<&str> {
+        let pool = &self.pool;
+        (!pool.is_empty()).then(|| pool[usize::from(pick) % pool.len()].as_str())
     }
 
     /// A string value that renders as the verbatim JSON text `text` (quotes included), for

@@ -217,7 +217,7 @@ encode_enum!(WholeArgs {
     Bool,
     EmptyArray
 });
-encode_enum!(FieldPlan { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a) });
+encode_enum!(FieldPlan { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a), Harvested(a) });
 encode_enum!(WrongType {
     Str,
     Number,
@@ -361,7 +361,7 @@ encode_enum!(UriPlan { Listed(a), ListedMutated(a, b), Template(a), MadeUp(a), M
 encode_enum!(UriMutation { AppendDotDot, AppendSlash, AppendQuery, AppendFragment, Upper, PercentEncode, DropScheme, DoubleSlashes, AppendPercentNul, AppendLong, DropLast, EncodedDotDot, AppendBreaker(a) });
 encode_struct!(TemplateFill { index, values, raw });
 encode_enum!(TemplateValue { Plain(a), Edge(a) });
-encode_enum!(StringPlan { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a) });
+encode_enum!(StringPlan { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a), Harvested(a) });
 encode_enum!(Placement {
     Alone,
     Append,

@@ -184,6 +184,10 @@ impl<'s, 'p> Generator<'s, 'p> {
                 Some(token) => token_value(token, kind),
                 None => self.valid(out, &node, kind, u64::from(*pick), index, depth),
             },
+            FieldPlan::Harvested(pick) => match out.harvested(*pick) {
+                Some(token) => token_value(token, kind),
+                None => self.valid(out, &node, kind, u64::from(*pick), index, depth),
+            },
             FieldPlan::BadFormat(pick) => {
                 Value::String(bad_format(node.string("format"), *pick).to_owned())
             }

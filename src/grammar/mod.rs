@@ -24,17 +24,20 @@
 
 pub mod args;
 mod context;
+pub mod dictionary;
 mod encode;
 pub mod envelope;
 mod fields;
 pub mod messages;
 pub mod methods;
+pub mod mutate;
 mod pattern;
 pub mod payloads;
 pub mod prompts;
 pub mod raw;
 mod schema;
 mod seeds;
+pub mod tokens;
 pub mod uri;
 pub mod values;
 

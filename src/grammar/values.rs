@@ -142,6 +142,9 @@ pub enum StringPlan {
     Free(SmallBytes),
     /// An injection payload.
     Payload(PayloadPlan),
+    /// A token the target announced or said at run time, from the pool of
+    /// [`tokens`](super::tokens), `pick` modulo its size; the usual value when it is empty.
+    Harvested(u16),
 }
 
 /// Where a breaker goes relative to a base value.
@@ -272,6 +275,7 @@ pub(crate) fn string(out: &mut Out, plan: &StringPlan, base: &str) -> Value {
             let nonce = out.ids.payload_nonce();
             payloads::render(payload, nonce, base)
         }
+        StringPlan::Harvested(pick) => out.harvested(*pick).unwrap_or(base).to_owned(),
     })
 }
 

@@ -105,6 +105,7 @@ fn fixture(name: &str) -> Scratch {
             executions: step * 100,
             spawns: 1,
             findings: 0,
+            edges: None,
         };
         log.record(counters, Some(&usage));
     }
@@ -113,6 +114,7 @@ fn fixture(name: &str) -> Scratch {
             executions: 300,
             spawns: 1,
             findings: 0,
+            edges: None,
         },
         0,
     );

@@ -151,15 +151,12 @@ impl Session {
                     .get("inputSchema")
                     .cloned()
                     .unwrap_or_else(|| json!({}));
-                self.catalog.add_token(&name);
-                harvest_schema_tokens(&input_schema, &mut |token| self.catalog.add_token(token));
                 self.catalog.tools.push(Tool { name, input_schema });
             }
         }
         if has("resources") {
             for entry in self.list_all("resources/list", "resources")? {
                 if let Some(uri) = entry["uri"].as_str() {
-                    self.catalog.add_token(uri);
                     self.catalog.resources.push(Resource {
                         uri: uri.to_owned(),
                     });
@@ -176,7 +173,6 @@ impl Session {
         if has("prompts") {
             for entry in self.list_all("prompts/list", "prompts")? {
                 let name = entry["name"].as_str().unwrap_or_default().to_owned();
-                self.catalog.add_token(&name);
                 let arguments = entry["arguments"]
                     .as_array()
                     .map(|arguments| {
@@ -192,6 +188,7 @@ impl Session {
                 self.catalog.prompts.push(Prompt { name, arguments });
             }
         }
+        self.catalog.tokens = crate::grammar::tokens::from_catalog(&self.catalog);
         Ok(())
     }
 
@@ -302,63 +299,5 @@ impl Session {
             .as_ref()
             .and_then(|log| log.last())
             .map(|(_, line)| String::from_utf8_lossy(line).into_owned())
-    }
-}
-
-/// Calls `add` with every string in a JSON Schema worth trying as a value: property
-/// names, `enum` and `const` values, `default`s and `examples`.
-pub fn harvest_schema_tokens(schema: &Value, add: &mut dyn FnMut(&str)) {
-    match schema {
-        Value::Object(map) => {
-            if let Some(Value::Object(properties)) = map.get("properties") {
-                for name in properties.keys() {
-                    add(name);
-                }
-            }
-            for key in ["enum", "const", "default", "examples"] {
-                collect_strings(map.get(key), add);
-            }
-            for value in map.values() {
-                harvest_schema_tokens(value, add);
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| harvest_schema_tokens(item, add)),
-        _ => {}
-    }
-}
-
-fn collect_strings(value: Option<&Value>, add: &mut dyn FnMut(&str)) {
-    match value {
-        Some(Value::String(text)) => add(text),
-        Some(Value::Array(items)) => items
-            .iter()
-            .for_each(|item| collect_strings(Some(item), add)),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_tokens_include_names_enums_defaults() {
-        let schema = json!({
-            "type": "object",
-            "properties": {
-                "mode": {"type": "string", "enum": ["fast", "slow"], "default": "fast"},
-                "nested": {"type": "object", "properties": {"inner": {"const": "k"}}},
-            },
-        });
-        let mut tokens = Vec::new();
-        harvest_schema_tokens(&schema, &mut |token| tokens.push(token.to_owned()));
-        for expected in ["mode", "nested", "fast", "slow", "inner", "k"] {
-            assert!(
-                tokens.iter().any(|t| t == expected),
-                "{expected} missing from {tokens:?}"
-            );
-        }
     }
 }

@@ -85,6 +85,8 @@ pub struct Session {
     /// [`CPU_PIDS_REFRESH`] scripts; and the scripts run.
     cpu_pids: Vec<i32>,
     scripts: u64,
+    /// Harvests tokens for the grammar from the replies.
+    reply_tokens: crate::grammar::tokens::ReplyTokens,
 }
 
 /// Scripts between two listings of the target's processes for the CPU oracle.
@@ -120,8 +122,11 @@ impl Session {
             injection: Injection::default(),
             cpu_pids: Vec::new(),
             scripts: 0,
+            reply_tokens: Default::default(),
         };
         session.handshake()?;
+        // What discovery found is the grammar's first source of tokens; replies add more.
+        crate::grammar::tokens::extend(session.catalog.tokens.iter().cloned());
         Ok(session)
     }
 
@@ -134,6 +139,18 @@ impl Session {
         protections: crate::target::Protections,
         log: bool,
     ) -> Result<Session, StartError> {
+        Session::start_in_sandbox_with(spec, sandbox, protections, log, Vec::new())
+    }
+
+    /// [`Session::start_in_sandbox`] with changes to the target's environment (a coverage
+    /// bridge's).
+    pub fn start_in_sandbox_with(
+        spec: &TargetSpec,
+        sandbox: &crate::sandbox::Sandbox,
+        protections: crate::target::Protections,
+        log: bool,
+        env: Vec<crate::coverage::EnvEdit>,
+    ) -> Result<Session, StartError> {
         let cell = sandbox.fresh_cell().map_err(|source| {
             StartError::Spawn(crate::target::SpawnError {
                 command: spec.command.clone(),
@@ -145,11 +162,18 @@ impl Session {
             sandbox: Some(cell.root().to_owned()),
             protections,
             writable: Some(cell.dir().to_owned()),
+            env,
         };
         let mut session = Session::start(spec, &options, log)?;
         session.injection = Injection::new(cell.canaries().to_vec());
         session.cell = Some(cell);
         Ok(session)
+    }
+
+    /// The target's processes, as last listed for the CPU oracle (refreshed every few
+    /// scripts).
+    pub fn pids(&self) -> &[i32] {
+        &self.cpu_pids
     }
 
     /// What discovery found.
@@ -457,6 +481,12 @@ impl Session {
                             answered_at: at,
                             outcome: reply.outcome,
                         });
+                        let transcript = &self.transcript;
+                        self.reply_tokens.on_reply(
+                            reply.error.as_ref(),
+                            reply.result.as_ref(),
+                            &mut |needle| sent_recently(transcript, needle),
+                        );
                     }
                     let outcome = reply.outcome.index();
                     report.features.outcome(&reply.label, outcome, *previous);
@@ -564,6 +594,19 @@ impl Session {
 fn is_own_id(id: &Value) -> bool {
     id.as_i64()
         .is_some_and(|id| (OWN_ID_BASE..2 * OWN_ID_BASE).contains(&id))
+}
+
+/// Whether `needle` occurs in one of the last frames sent (the first 64 KiB of each), so
+/// that text the target merely reflects is not harvested as a token.
+fn sent_recently(transcript: &[Item], needle: &[u8]) -> bool {
+    transcript
+        .iter()
+        .rev()
+        .filter_map(Item::as_frame)
+        .take(32)
+        .any(|frame| {
+            memchr::memmem::find(&frame.0[..frame.0.len().min(64 << 10)], needle).is_some()
+        })
 }
 
 fn tail_chars(text: &str, max: usize) -> &str {

@@ -28,6 +28,7 @@ pub struct Usage {
 struct Stat {
     pgrp: i32,
     zombie: bool,
+    running: bool,
     cpu_ticks: u64,
     threads: u64,
 }
@@ -42,6 +43,7 @@ fn parse_stat(text: &str) -> Option<Stat> {
     Some(Stat {
         pgrp: fields.get(2)?.parse().ok()?,
         zombie: fields.first() == Some(&"Z"),
+        running: fields.first() == Some(&"R"),
         cpu_ticks: number(11)? + number(12)?,
         threads: number(17).unwrap_or(1),
     })
@@ -130,6 +132,14 @@ pub fn pids_cpu_time(pids: &[i32]) -> Duration {
     Duration::from_millis(ticks * 1000 / clock_ticks())
 }
 
+/// Whether any of `pids` is running (state `R`) rather than waiting.
+pub fn any_running(pids: &[i32]) -> bool {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|text| parse_stat(&text))
+        .any(|stat| stat.running)
+}
+
 /// Whether any process of the group `pgid` is still alive (zombies excluded).
 pub fn group_alive(pgid: i32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -181,12 +191,15 @@ mod tests {
             Some(Stat {
                 pgrp: 42,
                 zombie: false,
+                running: false,
                 cpu_ticks: 10,
                 threads: 3,
             })
         );
         let zombie = "7 (x) Z 1 7 7 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0";
         assert!(parse_stat(zombie).unwrap().zombie);
+        let running = "7 (x) R 1 7 7 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0";
+        assert!(parse_stat(running).unwrap().running);
     }
 
     #[test]

@@ -81,7 +81,9 @@ fn fuzz(mode: &str, runs: u32) -> (Vec<(std::path::PathBuf, String)>, TempDir, S
         .arg("--corpus")
         .arg(corpus.path())
         .arg("--crashes")
-        .arg(crashes.path()));
+        .arg(crashes.path())
+        // A busy machine must not turn a slow answer into a hang.
+        .env("MCPFUZZ_TIMEOUT_MS", "10000"));
     let found = reproducers(crashes.path());
     (found, crashes, text(&output))
 }

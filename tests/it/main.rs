@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod dict;
 mod leaks;
 mod report;
 mod util;

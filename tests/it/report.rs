@@ -95,12 +95,26 @@ fn every_format_of_a_real_run_passes_its_validator() {
     assert!(page.contains("Exchange when replayed"), "no exchange");
     check(&["html", "--min-plots", "8"], &html);
 
-    // --fail-on sets the exit code; the demo's findings include critical ones.
-    let gate = run(mcpfuzz()
-        .arg("report")
-        .arg(&crashes)
-        .args(["--fail-on", "critical"]));
-    assert_eq!(gate.status.code(), Some(1), "{}", text(&gate));
+    // --fail-on sets the exit code: 1 at the most severe finding's level, 0 above it
+    // (which findings a loaded machine reaches in 300 inputs varies: hangs restart).
+    let worst = records
+        .iter()
+        .find(|r| r["type"] == "finding")
+        .and_then(|r| r["severity"].as_str())
+        .unwrap()
+        .to_owned();
+    let gate = |severity: &str| {
+        run(mcpfuzz()
+            .arg("report")
+            .arg(&crashes)
+            .args(["--fail-on", severity]))
+        .status
+        .code()
+    };
+    assert_eq!(gate(&worst), Some(1), "--fail-on {worst}");
+    if worst != "critical" {
+        assert_eq!(gate("critical"), Some(0));
+    }
 }
 
 #[test]

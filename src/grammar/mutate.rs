@@ -1,0 +1,1193 @@
+//! A structure-aware mutator for libFuzzer: it decodes the input into a [`Script`],
+//! changes one to three things at the message or value level, and encodes the script
+//! again, so that the result always decodes and most of the script stays as it was.
+//!
+//! Byte mutations of an `arbitrary` encoding shift every field after the byte they
+//! touch, which reshapes the rest of the script; the edits here keep the other steps
+//! and the other values of the touched step. Step edits insert, delete, duplicate,
+//! swap or replace whole steps, or change the reply policy. Value edits walk one step's
+//! plan tree (the `Walk` listing below mirrors `encode.rs`; a new plan variant that is
+//! missing there is a compile error) and change one slot: a string plan or free bytes
+//! (a harvested token spliced in, one character changed), a field plan or id (a
+//! numeric boundary), a payload plan (another family or form), an enum (its neighbour
+//! variant), a list (an item added, copied or dropped), or a small number.
+//!
+//! One time in five, and whenever the input decodes to no steps, [`mutate`] hands the
+//! input to the caller's fallback (libFuzzer's own byte mutation), which keeps the
+//! dictionary and comparison-guided mutations in play.
+
+use arbitrary::{Arbitrary, Unstructured};
+
+use super::args::{
+    ArgsPlan, ContainerPlan, ExtraProperty, FieldPlan, KeyPlan, ManySize, WholeArgs, WrongType,
+};
+use super::context::Rng;
+use super::envelope::{
+    Bend, Envelope, EnvelopeMutation, ExtraMember, IdPlan, MetaPlan, ParamsPlan, VersionPlan,
+};
+use super::messages::{
+    Batch, BatchEntry, BatchShape, CancelPlan, CancelTarget, Notification, NotificationKind,
+    NotificationName, ProgressPlan, ProgressToken, ResponseBody, UnknownNotification, Unsolicited,
+    UnsolicitedId,
+};
+use super::methods::{
+    BadLevel, CallTool, CapabilitiesPlan, ClientInfoPlan, CursorPlan, InitPlan, LevelPlan, Method,
+    MethodCall, MethodName, ToolName, UnknownMethod, VersionChoice,
+};
+use super::payloads::{Family, PayloadPlan};
+use super::prompts::{ArgNamePlan, CompletePlan, ContextPlan, PromptArg, PromptPlan, RefPlan};
+use super::raw::{Breakage, BytePlacement, LongLine, LongLineKind, Raw, RawBase};
+use super::uri::{TemplateFill, TemplateValue, UriMutation, UriPlan};
+use super::values::{
+    Boundary, DeepKind, DeepPlan, Depth, Fill, Junk, LengthClass, LongPlan, NearMiss, Placement,
+    StringPlan, SurrogateEdge,
+};
+use super::{decode, encode, Mostly, Script, SmallBytes, Step, MAX_STEPS};
+use crate::transcript::ReplyPolicy;
+
+/// Random bytes behind a fresh step, list item or re-chosen variant; enough for any
+/// plan's usual size, and `arbitrary` pads with zeros past the end.
+const FRESH_BYTES: usize = 96;
+
+/// Mixed into the seed so that crossover and mutation draw different numbers.
+const CROSSOVER_SALT: u64 = 0x6372_6f73_736f_7665;
+
+/// Boundary numbers a field plan takes; `BelowMin` and `AboveMax` are the `i32`
+/// extremes plus one when the schema has no bounds, and the lexemes `1e400`, `-1e400`
+/// and `1e-400` overflow or underflow a double (the nearest JSON has to NaN).
+const FIELD_BOUNDARIES: &[Boundary] = &[
+    Boundary::Zero,
+    Boundary::MinusOne,
+    Boundary::One,
+    Boundary::I64Min,
+    Boundary::I64Max,
+    Boundary::U64Max,
+    Boundary::TwoPow53Plus1,
+    Boundary::BelowMin,
+    Boundary::AboveMax,
+    Boundary::AtMin,
+    Boundary::AtMax,
+    Boundary::NegativeZero,
+    Boundary::Huge,
+    Boundary::Tiny,
+    Boundary::Fraction,
+    Boundary::Lexeme(0),
+    Boundary::Lexeme(1),
+    Boundary::Lexeme(2),
+];
+
+/// Boundary request ids.
+const ID_BOUNDARIES: &[IdPlan] = &[
+    IdPlan::Zero,
+    IdPlan::Negative,
+    IdPlan::I64Max,
+    IdPlan::I64Min,
+    IdPlan::U64Max,
+    IdPlan::TwoPow53Plus1,
+    IdPlan::Float,
+    IdPlan::IntegralFloat,
+    IdPlan::NumericString,
+    IdPlan::Null,
+];
+
+/// Bytes that change one character of free text into something parsers care about.
+const ODD_BYTES: &[u8] = b"\"\\/.%{}[]:\0\n'$`|;&<>~*?#\xff\xc3";
+
+/// Mutates the script encoded in `data[..size]` in place and returns its new length, at
+/// most `max_size`, following libFuzzer's `LLVMFuzzerCustomMutator` contract (`data`
+/// holds at least `max(size, max_size)` bytes). `tokens` are strings worth splicing in.
+/// The same arguments always give the same result. When the input holds no step, and
+/// one time in five, it returns `fallback(data, size, max_size)` instead, which is
+/// meant to be `libfuzzer_sys::fuzzer_mutate`.
+///
+/// ```
+/// use mcpfuzz::grammar::{decode, encode, mutate, seed_scripts};
+///
+/// let bytes = encode(&seed_scripts()[0]);
+/// let mut data = bytes.clone();
+/// data.resize(4096, 0);
+/// let n = mutate::mutate(&mut data, bytes.len(), 4096, 7, &["alpha".into()], |_, size, _| size);
+/// assert!(!decode(&data[..n]).steps.is_empty());
+/// ```
+pub fn mutate(
+    data: &mut [u8],
+    size: usize,
+    max_size: usize,
+    seed: u32,
+    tokens: &[String],
+    fallback: impl FnOnce(&mut [u8], usize, usize) -> usize,
+) -> usize {
+    match mutate_structured(data, size, max_size, seed, tokens) {
+        Some(new_size) => new_size,
+        None => fallback(data, size, max_size),
+    }
+}
+
+/// The structured part of [`mutate`]: `None` when the caller should mutate the bytes.
+fn mutate_structured(
+    data: &mut [u8],
+    size: usize,
+    max_size: usize,
+    seed: u32,
+    tokens: &[String],
+) -> Option<usize> {
+    let mut rng = Rng::new(u64::from(seed));
+    if rng.below(5) == 0 {
+        return None;
+    }
+    let script = decode(&data[..size.min(data.len())]);
+    if script.steps.is_empty() {
+        return None;
+    }
+    let mutated = mutate_script(&script, &mut rng, tokens)?;
+    Some(write_within(&mutated, data, max_size))
+}
+
+/// Combines two encoded scripts into `out` (libFuzzer's `LLVMFuzzerCustomCrossOver`
+/// contract): a prefix of the first script's steps, then a suffix of the second's. It
+/// returns the length written, at most `out.len()`, or 0 (libFuzzer then picks another
+/// mutation) two times in three, so that crossover does not take half of all mutations,
+/// and when neither input holds a step.
+pub fn crossover(first: &[u8], second: &[u8], out: &mut [u8], seed: u32) -> usize {
+    let mut rng = Rng::new(u64::from(seed) ^ CROSSOVER_SALT);
+    if rng.below(3) != 0 {
+        return 0;
+    }
+    let first = decode(first);
+    let second = decode(second);
+    let cut_first = 1 + rng.below(first.steps.len().max(1));
+    let cut_second = rng.below(second.steps.len().max(1));
+    let steps: Vec<Step> = first
+        .steps
+        .iter()
+        .take(cut_first)
+        .chain(second.steps.iter().skip(cut_second))
+        .take(MAX_STEPS)
+        .cloned()
+        .collect();
+    if steps.is_empty() {
+        return 0;
+    }
+    let max_size = out.len();
+    write_within(&Script { steps }, out, max_size)
+}
+
+/// Writes the encoding of as many leading steps as fit `max_size` into `data` (at least
+/// the first step, cut short if it alone is too long) and returns its length.
+fn write_within(script: &Script, data: &mut [u8], max_size: usize) -> usize {
+    let mut bytes = Vec::new();
+    for step in script.steps.iter().take(MAX_STEPS) {
+        let one = encode(&Script {
+            steps: vec![step.clone()],
+        });
+        if !bytes.is_empty() && bytes.len() + one.len() > max_size {
+            break;
+        }
+        bytes.extend(one);
+    }
+    let new_size = bytes.len().min(max_size).min(data.len());
+    data[..new_size].copy_from_slice(&bytes[..new_size]);
+    new_size
+}
+
+/// One to three edits of `script`; `None` when a few tries all left it unchanged.
+fn mutate_script(script: &Script, rng: &mut Rng, tokens: &[String]) -> Option<Script> {
+    let n_edits = [1, 1, 2, 3][rng.below(4)];
+    for _ in 0..4 {
+        let mut steps = script.steps.clone();
+        for _ in 0..n_edits {
+            edit(&mut steps, rng, tokens);
+        }
+        if steps != script.steps {
+            return Some(Script { steps });
+        }
+    }
+    None
+}
+
+/// One edit: a step inserted, deleted, duplicated, swapped or replaced, the reply
+/// policy changed, or (most often) one value inside one step.
+fn edit(steps: &mut Vec<Step>, rng: &mut Rng, tokens: &[String]) {
+    let n_steps = steps.len();
+    let room = n_steps < MAX_STEPS;
+    match rng.below(100) {
+        0..=7 if room => {
+            let step = fresh_step(rng);
+            steps.insert(rng.below(n_steps + 1), step);
+        }
+        8..=12 if room && n_steps > 0 => {
+            let copy = steps[rng.below(n_steps)].clone();
+            steps.insert(rng.below(n_steps + 1), copy);
+        }
+        13..=20 if n_steps > 1 => {
+            steps.remove(rng.below(n_steps));
+        }
+        21..=26 if room && n_steps > 0 => {
+            let at = rng.below(n_steps);
+            let copy = steps[at].clone();
+            steps.insert(at + 1, copy);
+        }
+        27..=32 if n_steps > 1 => {
+            let first = rng.below(n_steps);
+            let second = (first + 1 + rng.below(n_steps - 1)) % n_steps;
+            steps.swap(first, second);
+        }
+        33..=38 if n_steps > 0 => {
+            steps[rng.below(n_steps)] = fresh_step(rng);
+        }
+        39..=44 => change_reply_policy(steps, rng),
+        _ if n_steps > 0 => {
+            let at = rng.below(n_steps);
+            mutate_value(&mut steps[at], rng, tokens);
+        }
+        _ => steps.push(fresh_step(rng)),
+    }
+}
+
+/// Changes the first reply-policy step to another policy, or inserts one.
+fn change_reply_policy(steps: &mut Vec<Step>, rng: &mut Rng) {
+    let policy = ReplyPolicy::arbitrary(&mut Unstructured::new(&random_bytes(rng, 4)))
+        .unwrap_or(ReplyPolicy::Error);
+    let existing = steps
+        .iter()
+        .position(|step| matches!(step, Step::SetReplyPolicy(_)));
+    match existing {
+        Some(at) => match &mut steps[at] {
+            Step::SetReplyPolicy(existing) if *existing != policy => *existing = policy,
+            Step::SetReplyPolicy(existing) => flip_choice(existing, rng),
+            _ => {}
+        },
+        None if steps.len() < MAX_STEPS => {
+            let at = rng.below(steps.len() + 1);
+            steps.insert(at, Step::SetReplyPolicy(policy));
+        }
+        None => {
+            let at = rng.below(steps.len());
+            steps[at] = Step::SetReplyPolicy(policy);
+        }
+    }
+}
+
+/// A step decoded from random bytes.
+fn fresh_step(rng: &mut Rng) -> Step {
+    let bytes = random_bytes(rng, FRESH_BYTES);
+    Step::arbitrary(&mut Unstructured::new(&bytes))
+        .unwrap_or(Step::SetReplyPolicy(ReplyPolicy::Valid))
+}
+
+fn random_bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
+    (0..len).map(|_| rng.next_u64() as u8).collect()
+}
+
+/// Changes one slot of `step`'s plan tree, chosen with [`slot_weight`]; one time in
+/// three (with tokens) it splices a token into one of the step's string slots instead.
+fn mutate_value(step: &mut Step, rng: &mut Rng, tokens: &[String]) {
+    let mut splice = !tokens.is_empty() && rng.below(3) == 0;
+    let mut weights = Vec::new();
+    step.walk(&mut |slot| weights.push(slot_weight(&slot, splice)));
+    let mut total: usize = weights.iter().sum();
+    if total == 0 && splice {
+        splice = false;
+        weights.clear();
+        step.walk(&mut |slot| weights.push(slot_weight(&slot, splice)));
+        total = weights.iter().sum();
+    }
+    if total == 0 {
+        return;
+    }
+    let mut draw = rng.below(total);
+    let target = weights
+        .iter()
+        .position(|&weight| {
+            if draw < weight {
+                true
+            } else {
+                draw -= weight;
+                false
+            }
+        })
+        .unwrap_or(0);
+    let mut index = 0;
+    step.walk(&mut |slot| {
+        if index == target {
+            apply(slot, rng, tokens, splice);
+        }
+        index += 1;
+    });
+}
+
+/// How often a slot is chosen: the value-level plans most, list and small-number
+/// slots least; for a token splice, only the slots that take text.
+fn slot_weight(slot: &Slot<'_>, splice: bool) -> usize {
+    match slot {
+        Slot::String(_) | Slot::Bytes(_) | Slot::Field(_) if splice => 1,
+        _ if splice => 0,
+        Slot::String(_) | Slot::Bytes(_) => 4,
+        Slot::Field(_) | Slot::Payload(_) => 4,
+        Slot::Id(_) | Slot::Choice(_) => 2,
+        Slot::List(_) | Slot::Pick(_) | Slot::Byte(_) | Slot::Short(_) | Slot::Flag(_) => 1,
+    }
+}
+
+/// Changes the slot; `splice` asks for a token in a text slot.
+fn apply(slot: Slot<'_>, rng: &mut Rng, tokens: &[String], splice: bool) {
+    match slot {
+        Slot::Choice(choice) => flip_choice(choice, rng),
+        Slot::String(plan) => mutate_string(plan, rng, tokens, splice),
+        Slot::Bytes(bytes) => mutate_bytes(&mut bytes.0, rng, tokens, splice),
+        Slot::Field(field) => mutate_field(field, rng, tokens, splice),
+        Slot::Id(id) => *id = ID_BOUNDARIES[rng.below(ID_BOUNDARIES.len())],
+        Slot::Payload(payload) => mutate_payload(payload, rng),
+        Slot::List(list) => {
+            let len = list.len();
+            match rng.below(3) {
+                0 if len > 0 => list.remove_at(rng.below(len)),
+                1 if len > 0 => list.duplicate(rng.below(len)),
+                _ => list.insert_fresh(rng.below(len + 1), &random_bytes(rng, FRESH_BYTES)),
+            }
+        }
+        Slot::Pick(pick) => {
+            *pick = if *pick >= Mostly::<()>::THRESHOLD {
+                0
+            } else {
+                u8::MAX
+            };
+        }
+        Slot::Byte(byte) => {
+            *byte = match rng.below(6) {
+                0 => byte.wrapping_add(1),
+                1 => byte.wrapping_sub(1),
+                2 => [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
+                _ => rng.next_u64() as u8,
+            }
+        }
+        Slot::Short(short) => {
+            *short = match rng.below(4) {
+                0 => short.wrapping_add(1),
+                1 => [0, 1, 0x7fff, 0x8000, 0xffff][rng.below(5)],
+                _ => rng.next_u64() as u16,
+            }
+        }
+        Slot::Flag(flag) => *flag = !*flag,
+    }
+}
+
+/// Moves an enum to a neighbouring variant (usually) or any other one, with fresh
+/// fields.
+fn flip_choice(choice: &mut dyn Choice, rng: &mut Rng) {
+    let count = choice.count();
+    if count < 2 {
+        return;
+    }
+    let index = choice.index();
+    let next = match rng.below(4) {
+        0 => (index + 1 + rng.below(count - 1)) % count,
+        1 => (index + count - 1) % count,
+        _ => (index + 1) % count,
+    };
+    choice.choose(next, &random_bytes(rng, FRESH_BYTES));
+}
+
+/// A token's bytes, cut to what [`SmallBytes`] holds; `None` without tokens.
+fn token(rng: &mut Rng, tokens: &[String]) -> Option<Vec<u8>> {
+    let token = tokens.get(rng.below(tokens.len()))?;
+    Some(clip(token))
+}
+
+/// The bytes of `text` that fit [`SmallBytes`], cut at a character boundary.
+fn clip(text: &str) -> Vec<u8> {
+    let mut end = text.len().min(SmallBytes::MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.as_bytes()[..end].to_vec()
+}
+
+/// A token or a numeric boundary for one property. A third of the tokens go in by
+/// their place in the pool (`tokens` is the pool the materializer reads, which only
+/// grows), so that a number or a boolean token takes the field's type; the others as
+/// text, which replays without the pool.
+fn mutate_field(field: &mut FieldPlan, rng: &mut Rng, tokens: &[String], splice: bool) {
+    if tokens.is_empty() || !(splice || rng.below(4) == 0) {
+        *field = FieldPlan::Boundary(FIELD_BOUNDARIES[rng.below(FIELD_BOUNDARIES.len())]);
+        return;
+    }
+    let index = rng.below(tokens.len());
+    *field = match u16::try_from(index) {
+        Ok(pick) if rng.below(3) == 0 => FieldPlan::Harvested(pick),
+        _ => FieldPlan::Str(StringPlan::Free(SmallBytes(clip(&tokens[index])))),
+    };
+}
+
+/// A token in place of the string, or around free text; otherwise one character
+/// changed.
+fn mutate_string(plan: &mut StringPlan, rng: &mut Rng, tokens: &[String], splice: bool) {
+    if let StringPlan::Free(bytes) = plan {
+        return mutate_bytes(&mut bytes.0, rng, tokens, splice);
+    }
+    match (rng.below(3), token(rng, tokens)) {
+        (_, Some(token)) if splice => *plan = StringPlan::Free(SmallBytes(token)),
+        (0, Some(token)) => *plan = StringPlan::Free(SmallBytes(token)),
+        (0, None) => *plan = StringPlan::Token(rng.next_u64() as u8),
+        _ => {
+            // Without the text at hand (it depends on the schema), one odd character
+            // goes into the field's usual value.
+            let placement = [Placement::Append, Placement::Prepend, Placement::Middle];
+            *plan = StringPlan::Breaking {
+                kind: rng.next_u64() as u8,
+                placement: placement[rng.below(placement.len())],
+            };
+        }
+    }
+}
+
+/// A token spliced in (whole, as a prefix or as a suffix), or one byte changed,
+/// inserted or dropped; the result stays within [`SmallBytes::MAX`].
+fn mutate_bytes(bytes: &mut Vec<u8>, rng: &mut Rng, tokens: &[String], splice: bool) {
+    let len = bytes.len();
+    let splice = if splice || rng.below(3) == 0 {
+        token(rng, tokens)
+    } else {
+        None
+    };
+    if let Some(token) = splice {
+        match rng.below(3) {
+            0 => *bytes = token,
+            1 => {
+                let mut spliced = token;
+                spliced.extend_from_slice(bytes);
+                spliced.truncate(SmallBytes::MAX);
+                *bytes = spliced;
+            }
+            _ => {
+                bytes.truncate(SmallBytes::MAX - token.len());
+                bytes.extend(token);
+            }
+        }
+        return;
+    }
+    let odd = if rng.below(2) == 0 {
+        ODD_BYTES[rng.below(ODD_BYTES.len())]
+    } else {
+        b' ' + rng.below(95) as u8
+    };
+    match rng.below(4) {
+        0 | 1 if len > 0 => bytes[rng.below(len)] = odd,
+        2 if len > 0 => {
+            bytes.remove(rng.below(len));
+        }
+        _ if len < SmallBytes::MAX => bytes.insert(rng.below(len + 1), odd),
+        _ => bytes[rng.below(len)] = odd,
+    }
+}
+
+/// Another family, form, variant or placement for a payload.
+fn mutate_payload(payload: &mut PayloadPlan, rng: &mut Rng) {
+    match rng.below(4) {
+        0 => {
+            let others: Vec<Family> = Family::ALL
+                .into_iter()
+                .filter(|family| *family != payload.family)
+                .collect();
+            payload.family = others[rng.below(others.len())];
+        }
+        1 => payload.form = payload.form.wrapping_add(1),
+        2 => payload.variant = rng.next_u64() as u8,
+        _ => payload.append = !payload.append,
+    }
+}
+
+/// A place in a plan tree that an edit can change.
+enum Slot<'a> {
+    /// Any enum: moved to a neighbouring variant.
+    Choice(&'a mut dyn Choice),
+    /// An edge-case string plan.
+    String(&'a mut StringPlan),
+    /// Free text.
+    Bytes(&'a mut SmallBytes),
+    /// One property's plan.
+    Field(&'a mut FieldPlan),
+    /// A request id plan.
+    Id(&'a mut IdPlan),
+    /// An injection payload.
+    Payload(&'a mut PayloadPlan),
+    /// A list of plans.
+    List(&'a mut dyn List),
+    /// The pick of a [`Mostly`]: the usual path or the alternative.
+    Pick(&'a mut u8),
+    /// A small number: an index, a table pick or a seed.
+    Byte(&'a mut u8),
+    /// A wider seed.
+    Short(&'a mut u16),
+    /// A flag.
+    Flag(&'a mut bool),
+}
+
+/// Visiting every [`Slot`] of a plan tree, parents before children.
+trait Walk {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>));
+}
+
+/// An enum whose variant can be re-chosen.
+trait Choice {
+    /// The current variant's position in declaration order.
+    fn index(&self) -> usize;
+    /// The number of variants.
+    fn count(&self) -> usize;
+    /// Becomes variant `index`, its fields decoded from `rest`.
+    fn choose(&mut self, index: usize, rest: &[u8]);
+}
+
+/// A list whose items can be dropped, copied or added.
+trait List {
+    fn len(&self) -> usize;
+    fn remove_at(&mut self, index: usize);
+    fn duplicate(&mut self, index: usize);
+    fn insert_fresh(&mut self, index: usize, bytes: &[u8]);
+}
+
+impl<T: Clone + for<'a> Arbitrary<'a>> List for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn remove_at(&mut self, index: usize) {
+        self.remove(index);
+    }
+
+    fn duplicate(&mut self, index: usize) {
+        let copy = self[index].clone();
+        self.insert(index + 1, copy);
+    }
+
+    fn insert_fresh(&mut self, index: usize, bytes: &[u8]) {
+        if let Ok(item) = T::arbitrary(&mut Unstructured::new(bytes)) {
+            self.insert(index, item);
+        }
+    }
+}
+
+/// The bytes `arbitrary`'s derive reads as variant `index` of `count`: it maps a `u32`
+/// to `(u32 * count) >> 32`, and the smallest such `u32` is `ceil(index * 2^32 / count)`.
+fn variant_bytes(index: usize, count: usize) -> [u8; 4] {
+    let scaled = ((index as u64) << 32).div_ceil(count as u64);
+    u32::try_from(scaled).unwrap_or(u32::MAX).to_le_bytes()
+}
+
+impl Walk for u8 {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::Byte(self));
+    }
+}
+
+impl Walk for u16 {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::Short(self));
+    }
+}
+
+impl Walk for bool {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::Flag(self));
+    }
+}
+
+impl Walk for SmallBytes {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::Bytes(self));
+    }
+}
+
+impl<T: Walk + Clone + for<'a> Arbitrary<'a>> Walk for Vec<T> {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::List(self));
+        for item in self {
+            item.walk(visit);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Mostly<T> {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        visit(Slot::Pick(&mut self.pick));
+        // An alternative that is not taken changes nothing that is sent; it gets
+        // mutated once a pick edit takes it.
+        if self.get().is_some() {
+            self.alternative.walk(visit);
+        }
+    }
+}
+
+impl Walk for Step {
+    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+        match self {
+            Step::CallTool(call) => call.walk(visit),
+            Step::Method(call) => call.walk(visit),
+            Step::Notification(note) => note.walk(visit),
+            Step::Batch(batch) => batch.walk(visit),
+            Step::UnsolicitedResponse(response) => response.walk(visit),
+            Step::Raw(raw) => raw.walk(visit),
+            Step::SetReplyPolicy(policy) => policy.walk(visit),
+        }
+    }
+}
+
+/// Implements `Walk` for a struct: an optional slot for the struct itself, then its
+/// fields in order. Destructuring without `..` makes a forgotten field a compile error.
+macro_rules! walk_struct {
+    ($type:ident $(=> $hook:ident)? { $($field:ident),* $(,)? }) => {
+        impl Walk for $type {
+            fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+                $( visit(Slot::$hook(&mut *self)); )?
+                let $type { $($field),* } = self;
+                $( $field.walk(visit); )*
+            }
+        }
+    };
+}
+
+/// Implements `Choice` and `Walk` for an enum: an optional slot for its type, a choice
+/// slot, then the fields of the current variant. The variants must be listed in
+/// declaration order, as in `encode.rs` (the tests check that re-chosen variants
+/// round-trip); the exhaustive match makes a forgotten variant a compile error.
+macro_rules! walk_enum {
+    ($type:ident $(=> $hook:ident)? { $($variant:ident $(($($field:ident),*))? $({ $($named:ident),* })?),* $(,)? }) => {
+        impl Choice for $type {
+            fn index(&self) -> usize {
+                const NAMES: &[&str] = &[$(stringify!($variant)),*];
+                let name = match self {
+                    $( $type::$variant { .. } => stringify!($variant), )*
+                };
+                NAMES.iter().position(|known| *known == name).unwrap_or(0)
+            }
+
+            fn count(&self) -> usize {
+                const NAMES: &[&str] = &[$(stringify!($variant)),*];
+                NAMES.len()
+            }
+
+            fn choose(&mut self, index: usize, rest: &[u8]) {
+                // Fully qualified: some plan types have an inherent `count` of their own.
+                let mut bytes = variant_bytes(index, <Self as Choice>::count(self)).to_vec();
+                bytes.extend_from_slice(rest);
+                if let Ok(value) = <$type as Arbitrary>::arbitrary(&mut Unstructured::new(&bytes)) {
+                    *self = value;
+                }
+            }
+        }
+
+        impl Walk for $type {
+            fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
+                $( visit(Slot::$hook(&mut *self)); )?
+                visit(Slot::Choice(&mut *self));
+                match self {
+                    $(
+                        $type::$variant $(($($field),*))? $({ $($named),* })? => {
+                            $($( $field.walk(visit); )*)?
+                            $($( $named.walk(visit); )*)?
+                        }
+                    )*
+                }
+            }
+        }
+    };
+}
+
+walk_enum!(ReplyPolicy {
+    Valid,
+    Error,
+    EmptyResult,
+    WrongShape,
+    NoReply,
+    WrongId,
+    Malformed
+});
+walk_struct!(PayloadPlan => Payload {
+    family,
+    form,
+    variant,
+    append
+});
+walk_enum!(Family {
+    Shell,
+    Option,
+    PathRead,
+    PathWrite,
+    Template,
+    Sql,
+    Markup
+});
+walk_struct!(ArgsPlan {
+    whole,
+    fields,
+    extras,
+    seed
+});
+walk_enum!(WholeArgs {
+    Absent,
+    Null,
+    EmptyObject,
+    Array,
+    Stringified,
+    Number,
+    Bool,
+    EmptyArray
+});
+walk_enum!(FieldPlan => Field { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a), Harvested(a) });
+walk_enum!(WrongType {
+    Str,
+    Number,
+    Fraction,
+    Bool,
+    Object,
+    Array,
+    ArrayOfValid,
+    ObjectWrapping,
+    Null,
+    Stringified
+});
+walk_enum!(ContainerPlan { Empty, Many(a), Duplicates, Mixed, ExtraKey(a), Nested });
+walk_enum!(ManySize {
+    Ten,
+    Hundred,
+    Thousand,
+    TenThousand
+});
+walk_struct!(ExtraProperty { key, value });
+walk_enum!(KeyPlan { Unknown, Empty, Long, Token(a), NearMissOf(a, b), DuplicateOf(a), Unicode(a), Free(a) });
+walk_enum!(IdPlan => Id { Counter, SmallInt(a), Zero, Negative, Str, NumericString, EmptyString, Null, Float, IntegralFloat, TwoPow53Plus1, I64Max, I64Min, U64Max, Duplicate(a), Missing, Object, Array, Bool });
+walk_enum!(EnvelopeMutation { Version(a), Params(a), Extra(a), Reversed, MethodType(a), Meta(a) });
+walk_enum!(VersionPlan {
+    Absent,
+    One,
+    Number,
+    Integer,
+    Null,
+    Empty,
+    Padded,
+    Three,
+    Array,
+    Short
+});
+walk_enum!(ParamsPlan {
+    Absent,
+    Null,
+    EmptyObject,
+    Array,
+    EmptyArray,
+    Stringified,
+    Number,
+    Bool
+});
+walk_enum!(ExtraMember { Unknown(a), Result, Error, TopMeta, DuplicateId, DuplicateMethod, DuplicateVersion, EmptyKey });
+walk_enum!(MetaPlan {
+    IntegerToken,
+    StringToken,
+    NullToken,
+    ObjectToken,
+    NotAnObject,
+    Empty
+});
+walk_struct!(Envelope { bend });
+walk_enum!(Bend { Id(a), Member(a), Both(a, b) });
+walk_struct!(Notification { kind, mutation });
+walk_enum!(NotificationKind { Initialized, Cancelled(a), Progress(a), RootsListChanged, Unknown(a) });
+walk_struct!(CancelPlan { target, reason });
+walk_enum!(CancelTarget { Recent(a), Unknown, UnknownString, Null, Missing, Junk(a) });
+walk_struct!(ProgressPlan {
+    token,
+    progress,
+    total,
+    message
+});
+walk_enum!(ProgressToken { RecentId(a), Token(a), Number(a), Null, Missing });
+walk_struct!(UnknownNotification { name, params });
+walk_enum!(NotificationName { NearMiss(a, b), ServerSide(a), Other(a), Free(a) });
+walk_struct!(Batch { entries, shape });
+walk_enum!(BatchEntry { CallTool(a), Method(a), Notification(a), Junk(a) });
+walk_enum!(BatchShape {
+    Nested,
+    RepeatFirst,
+    FirstOnly
+});
+walk_struct!(Unsolicited { id, body, version });
+walk_enum!(UnsolicitedId { Zero, Small(a), Recent(a), Str(a), Large, Negative, Null, Missing });
+walk_enum!(ResponseBody { EmptyResult, Result(a), Error(a, b), Both, Neither, MalformedError, SamplingResult, RootsResult });
+walk_struct!(CallTool {
+    tool,
+    name,
+    args,
+    envelope
+});
+walk_enum!(ToolName { NearMiss(a), Unknown, Missing, Null, Number, Token(a), Free(a) });
+walk_struct!(MethodCall { method, envelope });
+walk_enum!(Method { Ping(a), Initialize(a), ToolsList(a), ResourcesList(a), TemplatesList(a), PromptsList(a), ResourcesRead(a), Subscribe(a), Unsubscribe(a), PromptsGet(a), Complete(a), SetLevel(a), Unknown(a) });
+walk_struct!(InitPlan {
+    version,
+    capabilities,
+    client_info
+});
+walk_enum!(VersionChoice { Known(a), Future, Ancient, Str(a), Number, Null, Missing });
+walk_enum!(CapabilitiesPlan { Empty, WrongTypes, Missing, Junk(a) });
+walk_enum!(ClientInfoPlan { Missing, NoVersion, Name(a), Junk(a) });
+walk_enum!(CursorPlan { EmptyParams, Empty, Null, Token(a), Str(a), Number(a), Object, Base64(a) });
+walk_struct!(LevelPlan { level, invalid });
+walk_enum!(BadLevel { NearMiss(a), Unknown, Number(a), Null, Missing });
+walk_struct!(UnknownMethod { name, params });
+walk_enum!(MethodName { NearMiss(a, b), ClientSide(a), NotificationAsRequest(a), Other(a), Free(a) });
+walk_struct!(PromptPlan {
+    prompt,
+    name,
+    args,
+    extras,
+    whole
+});
+walk_enum!(PromptArg { Valid(a), Edge(a), Omit, Junk(a) });
+walk_struct!(CompletePlan {
+    reference,
+    argument,
+    value,
+    context
+});
+walk_enum!(RefPlan { Prompt(a), Resource(a), UnknownType, MissingType, Null, NearMissPrompt(a, b) });
+walk_enum!(ArgNamePlan { Declared(a), Unknown, Empty, Missing, NearMiss(a, b) });
+walk_enum!(ContextPlan {
+    Arguments,
+    Empty,
+    NotAnObject,
+    NullArguments
+});
+walk_enum!(Raw { Broken { base, breakage }, Bare(a), InvalidUtf8 { base, bytes, placement }, Nul { base, placement }, Crlf(a), CrOnly(a), Split { base, at }, NoNewline(a), EmptyLine, BlankLine(a), Long(a), Bom(a), TwoInOneWrite(a, b), LeadingWhitespace(a), Free(a) });
+walk_enum!(RawBase { Ping, ToolsList, CallTool(a, b), ResourcesRead(a), Initialized });
+walk_enum!(Breakage { Truncated(a), MissingClose, ExtraClose, ExtraOpen, OpenArray, WrongClose, TrailingComma, TrailingGarbage(a), TwoOnOneLine, SingleQuotes, Comment });
+walk_enum!(BytePlacement {
+    InString,
+    AfterOpen,
+    BeforeNewline,
+    LineStart
+});
+walk_struct!(LongLine { kind, length, rare });
+walk_enum!(LongLineKind {
+    Letters,
+    InString,
+    OpenBrackets,
+    LeadingSpaces
+});
+walk_enum!(UriPlan { Listed(a), ListedMutated(a, b), Template(a), MadeUp(a), Malformed(a), Str(a), Missing, Null, Number });
+walk_enum!(UriMutation { AppendDotDot, AppendSlash, AppendQuery, AppendFragment, Upper, PercentEncode, DropScheme, DoubleSlashes, AppendPercentNul, AppendLong, DropLast, EncodedDotDot, AppendBreaker(a) });
+walk_struct!(TemplateFill { index, values, raw });
+walk_enum!(TemplateValue { Plain(a), Edge(a) });
+walk_enum!(StringPlan => String { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a), Harvested(a) });
+walk_enum!(Placement {
+    Alone,
+    Append,
+    Prepend,
+    Surround,
+    Middle
+});
+walk_struct!(LongPlan { length, fill, rare });
+walk_enum!(LengthClass {
+    L256,
+    L1000,
+    L4096,
+    L8193,
+    L65536,
+    Huge
+});
+walk_enum!(Fill {
+    Ascii,
+    Digits,
+    Multibyte,
+    Astral,
+    Base,
+    Spaces
+});
+walk_enum!(SurrogateEdge {
+    High,
+    Low,
+    Reversed,
+    HighAtEnd,
+    PairEscaped,
+    EscapedNul
+});
+walk_enum!(NearMiss {
+    Upper,
+    Lower,
+    FlipFirstCase,
+    CapitalizeLastSegment,
+    TrailingSlash,
+    LeadingSlash,
+    RpcPrefix,
+    AppendChar,
+    DropLast,
+    Empty,
+    VeryLong,
+    TrailingSpace,
+    LeadingSpace,
+    InnerNul,
+    DotForSlash,
+    DoubleSlash,
+    Homoglyph,
+    Doubled
+});
+walk_enum!(Boundary { BelowMin, AtMin, AtMax, AboveMax, Zero, MinusOne, One, I64Min, I64Max, U64Max, TwoPow53Plus1, NegativeZero, Huge, Tiny, Fraction, NumericString, Lexeme(a) });
+walk_struct!(DeepPlan { kind, depth });
+walk_enum!(DeepKind {
+    Arrays,
+    Objects,
+    Mixed
+});
+walk_enum!(Depth {
+    D100,
+    D128,
+    D256,
+    D513,
+    D1000,
+    D5000,
+    D10000
+});
+walk_enum!(Junk { Null, True, False, Number(a), Str(a), EmptyArray, EmptyObject, MixedArray, SmallObject, Deep(a) });
+
+#[cfg(test)]
+mod tests {
+    use super::super::{describe, seed_scripts, Materializer};
+    use super::*;
+    use crate::catalog::{Catalog, Tool};
+    use serde_json::json;
+
+    /// Returned by the tests' fallback, so that they can tell it was taken.
+    const FELL_BACK: usize = usize::MAX;
+
+    fn no_fallback(_: &mut [u8], _: usize, _: usize) -> usize {
+        FELL_BACK
+    }
+
+    /// The encoded seed scripts and random bytes.
+    fn inputs() -> Vec<Vec<u8>> {
+        let mut inputs: Vec<Vec<u8>> = seed_scripts().iter().map(encode).collect();
+        let mut rng = Rng::new(11);
+        for _ in 0..200 {
+            let len = 1 + rng.below(600);
+            inputs.push(random_bytes(&mut rng, len));
+        }
+        inputs
+    }
+
+    /// Mutates `input` in a buffer of `max_size` (at least the input's length).
+    fn run(input: &[u8], max_size: usize, seed: u32, tokens: &[String]) -> Option<Vec<u8>> {
+        let mut data = input.to_vec();
+        data.resize(max_size.max(input.len()), 0);
+        let new_size = mutate(&mut data, input.len(), max_size, seed, tokens, no_fallback);
+        (new_size != FELL_BACK).then(|| data[..new_size].to_vec())
+    }
+
+    /// The length of the longest common subsequence of two step lists.
+    fn common_steps(before: &[Step], after: &[Step]) -> usize {
+        let mut table = vec![vec![0; after.len() + 1]; before.len() + 1];
+        for (i, old) in before.iter().enumerate() {
+            for (j, new) in after.iter().enumerate() {
+                table[i + 1][j + 1] = if old == new {
+                    table[i][j] + 1
+                } else {
+                    table[i][j + 1].max(table[i + 1][j])
+                };
+            }
+        }
+        table[before.len()][after.len()]
+    }
+
+    #[test]
+    fn mutated_scripts_decode_and_round_trip() {
+        let inputs = inputs();
+        let tokens = vec!["alpha".to_owned(), "../etc/passwd".to_owned()];
+        let mut n_structured = 0;
+        for seed in 0..2000u32 {
+            let input = &inputs[seed as usize % inputs.len()];
+            let Some(output) = run(input, 4096, seed, &tokens) else {
+                continue;
+            };
+            n_structured += 1;
+            let script = decode(&output);
+            assert!(!script.steps.is_empty(), "seed {seed}: no steps");
+            assert_eq!(
+                decode(&encode(&script)),
+                script,
+                "seed {seed}:\n{}",
+                describe(&script)
+            );
+        }
+        // About one in five falls back to byte mutation.
+        assert!((1400..1800).contains(&n_structured), "{n_structured}");
+    }
+
+    #[test]
+    fn most_mutations_keep_most_steps() {
+        let inputs: Vec<Vec<u8>> = inputs()
+            .into_iter()
+            .filter(|input| decode(input).steps.len() >= 2)
+            .collect();
+        let (mut n_local, mut n_total) = (0, 0);
+        for seed in 0..2000u32 {
+            let input = &inputs[seed as usize % inputs.len()];
+            let Some(output) = run(input, 1 << 16, seed, &[]) else {
+                continue;
+            };
+            let before = decode(input).steps;
+            let after = decode(&output).steps;
+            n_total += 1;
+            if 2 * common_steps(&before, &after) >= before.len() {
+                n_local += 1;
+            }
+        }
+        assert!(n_local * 10 >= n_total * 9, "{n_local} of {n_total}");
+    }
+
+    #[test]
+    fn value_edits_change_one_step() {
+        let mut rng = Rng::new(5);
+        let script = decode(&random_bytes(&mut rng, 2000));
+        let mut n_one = 0;
+        for _ in 0..500 {
+            let mut steps = script.steps.clone();
+            let at = rng.below(steps.len());
+            mutate_value(&mut steps[at], &mut rng, &[]);
+            let n_changed = steps
+                .iter()
+                .zip(&script.steps)
+                .filter(|(new, old)| new != old)
+                .count();
+            assert!(n_changed <= 1);
+            n_one += n_changed;
+        }
+        assert!(n_one > 400, "{n_one}");
+    }
+
+    #[test]
+    fn tokens_reach_the_frames() {
+        let catalog = Catalog {
+            tools: vec![Tool {
+                name: "echo".into(),
+                input_schema: json!({
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}, "n": {"type": "integer"}},
+                    "required": ["text"]
+                }),
+            }],
+            ..Catalog::default()
+        };
+        let tokens = vec!["zqx-token".to_owned()];
+        let (mut n_with_token, mut n_scripts) = (0, 0);
+        for (index, script) in seed_scripts().iter().enumerate().step_by(7) {
+            let mut bytes = encode(script);
+            // A short chain of mutations, as a corpus entry goes through.
+            for round in 0..5u32 {
+                if let Some(output) = run(&bytes, 4096, index as u32 * 31 + round, &tokens) {
+                    bytes = output;
+                }
+            }
+            n_scripts += 1;
+            let items = Materializer::new().materialize(&decode(&bytes), &catalog);
+            if items
+                .iter()
+                .filter_map(|item| item.as_frame())
+                .any(|frame| frame.lossy().contains("zqx-token"))
+            {
+                n_with_token += 1;
+            }
+        }
+        // Tokens land in plans the catalog never reads too (a third property's plan,
+        // a step kind without text), and some go in by their place in the global pool,
+        // which the materializer reads instead of `tokens`; so not every chain shows one.
+        assert!(
+            n_with_token * 6 >= n_scripts,
+            "{n_with_token} of {n_scripts}"
+        );
+    }
+
+    #[test]
+    fn output_fits_max_size() {
+        let inputs = inputs();
+        let mut rng = Rng::new(9);
+        for seed in 0..1000u32 {
+            let input = &inputs[seed as usize % inputs.len()];
+            let max_size = 1 + rng.below(input.len() + 40);
+            let mut data = input.clone();
+            data.resize(max_size.max(input.len()), 0);
+            let new_size = mutate(&mut data, input.len(), max_size, seed, &[], no_fallback);
+            if new_size != FELL_BACK {
+                assert!(new_size <= max_size, "{new_size} > {max_size}");
+                assert!(!decode(&data[..new_size]).steps.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_mutation() {
+        let inputs = inputs();
+        let tokens = vec!["alpha".to_owned()];
+        let mut n_distinct = 0;
+        for seed in 0..300u32 {
+            let input = &inputs[seed as usize % inputs.len()];
+            let first = run(input, 4096, seed, &tokens);
+            assert_eq!(first, run(input, 4096, seed, &tokens));
+            if first != run(input, 4096, seed + 1, &tokens) {
+                n_distinct += 1;
+            }
+        }
+        assert!(n_distinct > 250, "{n_distinct}");
+    }
+
+    #[test]
+    fn empty_input_falls_back() {
+        let mut data = vec![0; 16];
+        assert_eq!(mutate(&mut data, 0, 16, 3, &[], |_, _, _| 5), 5);
+    }
+
+    #[test]
+    fn re_chosen_variants_round_trip() {
+        let mut rng = Rng::new(2);
+        for _ in 0..3000 {
+            let mut step = fresh_step(&mut rng);
+            let mut choices = 0;
+            step.walk(&mut |slot| choices += usize::from(matches!(slot, Slot::Choice(_))));
+            let target = rng.below(choices);
+            let mut index = 0;
+            step.walk(&mut |slot| {
+                if let Slot::Choice(choice) = slot {
+                    if index == target {
+                        let next = (choice.index() + 1) % choice.count();
+                        choice.choose(next, &[]);
+                        assert_eq!(choice.index(), next);
+                    }
+                    index += 1;
+                }
+            });
+            let script = Script { steps: vec![step] };
+            assert_eq!(decode(&encode(&script)), script);
+        }
+    }
+
+    #[test]
+    fn crossover_joins_steps_of_both() {
+        let first = encode(&Script {
+            steps: vec![Step::SetReplyPolicy(ReplyPolicy::Error); 3],
+        });
+        let second = encode(&Script {
+            steps: vec![Step::SetReplyPolicy(ReplyPolicy::NoReply); 3],
+        });
+        let mut n_mixed = 0;
+        for seed in 0..300 {
+            let mut out = vec![0; 64];
+            let new_size = crossover(&first, &second, &mut out, seed);
+            if new_size == 0 {
+                continue;
+            }
+            let steps = decode(&out[..new_size]).steps;
+            assert_eq!(steps[0], Step::SetReplyPolicy(ReplyPolicy::Error));
+            if steps.contains(&Step::SetReplyPolicy(ReplyPolicy::NoReply)) {
+                n_mixed += 1;
+            }
+        }
+        assert!(n_mixed > 50, "{n_mixed}");
+    }
+}
