@@ -6,31 +6,8 @@
 //! `u32` scaled by the variant count, collections as a continue-byte before each element
 //! and a stop byte after the last, [`SmallBytes`] as a length byte and the bytes.
 
-use super::args::{
-    ArgsPlan, ContainerPlan, ExtraProperty, FieldPlan, KeyPlan, ManySize, WholeArgs, WrongType,
-};
-use super::envelope::{
-    Bend, Envelope, EnvelopeMutation, ExtraMember, IdPlan, MetaPlan, ParamsPlan, VersionPlan,
-};
-use super::messages::{
-    Batch, BatchEntry, BatchShape, CancelPlan, CancelTarget, Notification, NotificationKind,
-    NotificationName, ProgressPlan, ProgressToken, ResponseBody, UnknownNotification, Unsolicited,
-    UnsolicitedId,
-};
-use super::methods::{
-    BadLevel, CallTool, CapabilitiesPlan, ClientInfoPlan, CursorPlan, InitPlan, LevelPlan, Method,
-    MethodCall, MethodName, ToolName, UnknownMethod, VersionChoice,
-};
-use super::payloads::{Family, PayloadPlan};
-use super::prompts::{ArgNamePlan, CompletePlan, ContextPlan, PromptArg, PromptPlan, RefPlan};
-use super::raw::{Breakage, BytePlacement, LongLine, LongLineKind, Raw, RawBase};
-use super::uri::{TemplateFill, TemplateValue, UriMutation, UriPlan};
-use super::values::{
-    Boundary, DeepKind, DeepPlan, Depth, Fill, Junk, LengthClass, LongPlan, NearMiss, Placement,
-    StringPlan, SurrogateEdge,
-};
+use super::shapes::*;
 use super::{Mostly, Script, SmallBytes, Step};
-use crate::transcript::ReplyPolicy;
 
 /// The bytes that [`decode`](super::decode) turns back into `script` (its first
 /// [`MAX_STEPS`](super::MAX_STEPS) steps).
@@ -47,12 +24,17 @@ trait Encode {
     fn encode(&self, bytes: &mut Vec<u8>);
 }
 
-/// Writes the `u32` that the derived `Arbitrary` maps to variant `index` of `count`:
-/// it picks `(u32 * count) >> 32`, so the smallest such `u32` is `ceil(index * 2^32 / count)`.
+/// Writes the `u32` that the derived `Arbitrary` maps to variant `index` of `count`.
 fn variant(bytes: &mut Vec<u8>, index: usize, count: usize) {
+    bytes.extend_from_slice(&variant_bytes(index, count));
+}
+
+/// The bytes the derived `Arbitrary` reads as variant `index` of `count`: it maps a
+/// `u32` to `(u32 * count) >> 32`, and the smallest such `u32` is
+/// `ceil(index * 2^32 / count)`, little-endian.
+pub(super) fn variant_bytes(index: usize, count: usize) -> [u8; 4] {
     let scaled = ((index as u64) << 32).div_ceil(count as u64);
-    let scaled = u32::try_from(scaled).unwrap_or(u32::MAX);
-    scaled.encode(bytes);
+    u32::try_from(scaled).unwrap_or(u32::MAX).to_le_bytes()
 }
 
 impl Encode for u8 {
@@ -142,9 +124,10 @@ impl Encode for Step {
 }
 
 /// Implements `Encode` for a struct: its fields in declaration order. Destructuring
-/// without `..` makes a forgotten field a compile error.
+/// without `..` makes a forgotten field a compile error. A `=> Hook` (the mutator's
+/// slot for the whole value) is ignored.
 macro_rules! encode_struct {
-    ($type:ident { $($field:ident),* $(,)? }) => {
+    ($type:ident $(=> $hook:ident)? { $($field:ident),* $(,)? }) => {
         impl Encode for $type {
             fn encode(&self, bytes: &mut Vec<u8>) {
                 let $type { $($field),* } = self;
@@ -156,9 +139,9 @@ macro_rules! encode_struct {
 
 /// Implements `Encode` for an enum: the variant's index, then its fields. The variants
 /// must be listed in declaration order (the round-trip tests check); the exhaustive
-/// match makes a forgotten variant a compile error.
+/// match makes a forgotten variant a compile error. A `=> Hook` is ignored.
 macro_rules! encode_enum {
-    ($type:ident { $($variant:ident $(($($field:ident),*))? $({ $($named:ident),* })?),* $(,)? }) => {
+    ($type:ident $(=> $hook:ident)? { $($variant:ident $(($($field:ident),*))? $({ $($named:ident),* })?),* $(,)? }) => {
         impl Encode for $type {
             fn encode(&self, bytes: &mut Vec<u8>) {
                 const NAMES: &[&str] = &[$(stringify!($variant)),*];
@@ -177,260 +160,7 @@ macro_rules! encode_enum {
     };
 }
 
-encode_enum!(ReplyPolicy {
-    Valid,
-    Error,
-    EmptyResult,
-    WrongShape,
-    NoReply,
-    WrongId,
-    Malformed
-});
-encode_struct!(PayloadPlan {
-    family,
-    form,
-    variant,
-    append
-});
-encode_enum!(Family {
-    Shell,
-    Option,
-    PathRead,
-    PathWrite,
-    Template,
-    Sql,
-    Markup
-});
-encode_struct!(ArgsPlan {
-    whole,
-    fields,
-    extras,
-    seed
-});
-encode_enum!(WholeArgs {
-    Absent,
-    Null,
-    EmptyObject,
-    Array,
-    Stringified,
-    Number,
-    Bool,
-    EmptyArray
-});
-encode_enum!(FieldPlan { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a), Harvested(a) });
-encode_enum!(WrongType {
-    Str,
-    Number,
-    Fraction,
-    Bool,
-    Object,
-    Array,
-    ArrayOfValid,
-    ObjectWrapping,
-    Null,
-    Stringified
-});
-encode_enum!(ContainerPlan { Empty, Many(a), Duplicates, Mixed, ExtraKey(a), Nested });
-encode_enum!(ManySize {
-    Ten,
-    Hundred,
-    Thousand,
-    TenThousand
-});
-encode_struct!(ExtraProperty { key, value });
-encode_enum!(KeyPlan { Unknown, Empty, Long, Token(a), NearMissOf(a, b), DuplicateOf(a), Unicode(a), Free(a) });
-encode_enum!(IdPlan { Counter, SmallInt(a), Zero, Negative, Str, NumericString, EmptyString, Null, Float, IntegralFloat, TwoPow53Plus1, I64Max, I64Min, U64Max, Duplicate(a), Missing, Object, Array, Bool });
-encode_enum!(EnvelopeMutation { Version(a), Params(a), Extra(a), Reversed, MethodType(a), Meta(a) });
-encode_enum!(VersionPlan {
-    Absent,
-    One,
-    Number,
-    Integer,
-    Null,
-    Empty,
-    Padded,
-    Three,
-    Array,
-    Short
-});
-encode_enum!(ParamsPlan {
-    Absent,
-    Null,
-    EmptyObject,
-    Array,
-    EmptyArray,
-    Stringified,
-    Number,
-    Bool
-});
-encode_enum!(ExtraMember { Unknown(a), Result, Error, TopMeta, DuplicateId, DuplicateMethod, DuplicateVersion, EmptyKey });
-encode_enum!(MetaPlan {
-    IntegerToken,
-    StringToken,
-    NullToken,
-    ObjectToken,
-    NotAnObject,
-    Empty
-});
-encode_struct!(Envelope { bend });
-encode_enum!(Bend { Id(a), Member(a), Both(a, b) });
-encode_struct!(Notification { kind, mutation });
-encode_enum!(NotificationKind { Initialized, Cancelled(a), Progress(a), RootsListChanged, Unknown(a) });
-encode_struct!(CancelPlan { target, reason });
-encode_enum!(CancelTarget { Recent(a), Unknown, UnknownString, Null, Missing, Junk(a) });
-encode_struct!(ProgressPlan {
-    token,
-    progress,
-    total,
-    message
-});
-encode_enum!(ProgressToken { RecentId(a), Token(a), Number(a), Null, Missing });
-encode_struct!(UnknownNotification { name, params });
-encode_enum!(NotificationName { NearMiss(a, b), ServerSide(a), Other(a), Free(a) });
-encode_struct!(Batch { entries, shape });
-encode_enum!(BatchEntry { CallTool(a), Method(a), Notification(a), Junk(a) });
-encode_enum!(BatchShape {
-    Nested,
-    RepeatFirst,
-    FirstOnly
-});
-encode_struct!(Unsolicited { id, body, version });
-encode_enum!(UnsolicitedId { Zero, Small(a), Recent(a), Str(a), Large, Negative, Null, Missing });
-encode_enum!(ResponseBody { EmptyResult, Result(a), Error(a, b), Both, Neither, MalformedError, SamplingResult, RootsResult });
-encode_struct!(CallTool {
-    tool,
-    name,
-    args,
-    envelope
-});
-encode_enum!(ToolName { NearMiss(a), Unknown, Missing, Null, Number, Token(a), Free(a) });
-encode_struct!(MethodCall { method, envelope });
-encode_enum!(Method { Ping(a), Initialize(a), ToolsList(a), ResourcesList(a), TemplatesList(a), PromptsList(a), ResourcesRead(a), Subscribe(a), Unsubscribe(a), PromptsGet(a), Complete(a), SetLevel(a), Unknown(a) });
-encode_struct!(InitPlan {
-    version,
-    capabilities,
-    client_info
-});
-encode_enum!(VersionChoice { Known(a), Future, Ancient, Str(a), Number, Null, Missing });
-encode_enum!(CapabilitiesPlan { Empty, WrongTypes, Missing, Junk(a) });
-encode_enum!(ClientInfoPlan { Missing, NoVersion, Name(a), Junk(a) });
-encode_enum!(CursorPlan { EmptyParams, Empty, Null, Token(a), Str(a), Number(a), Object, Base64(a) });
-encode_struct!(LevelPlan { level, invalid });
-encode_enum!(BadLevel { NearMiss(a), Unknown, Number(a), Null, Missing });
-encode_struct!(UnknownMethod { name, params });
-encode_enum!(MethodName { NearMiss(a, b), ClientSide(a), NotificationAsRequest(a), Other(a), Free(a) });
-encode_struct!(PromptPlan {
-    prompt,
-    name,
-    args,
-    extras,
-    whole
-});
-encode_enum!(PromptArg { Valid(a), Edge(a), Omit, Junk(a) });
-encode_struct!(CompletePlan {
-    reference,
-    argument,
-    value,
-    context
-});
-encode_enum!(RefPlan { Prompt(a), Resource(a), UnknownType, MissingType, Null, NearMissPrompt(a, b) });
-encode_enum!(ArgNamePlan { Declared(a), Unknown, Empty, Missing, NearMiss(a, b) });
-encode_enum!(ContextPlan {
-    Arguments,
-    Empty,
-    NotAnObject,
-    NullArguments
-});
-encode_enum!(Raw { Broken { base, breakage }, Bare(a), InvalidUtf8 { base, bytes, placement }, Nul { base, placement }, Crlf(a), CrOnly(a), Split { base, at }, NoNewline(a), EmptyLine, BlankLine(a), Long(a), Bom(a), TwoInOneWrite(a, b), LeadingWhitespace(a), Free(a) });
-encode_enum!(RawBase { Ping, ToolsList, CallTool(a, b), ResourcesRead(a), Initialized });
-encode_enum!(Breakage { Truncated(a), MissingClose, ExtraClose, ExtraOpen, OpenArray, WrongClose, TrailingComma, TrailingGarbage(a), TwoOnOneLine, SingleQuotes, Comment });
-encode_enum!(BytePlacement {
-    InString,
-    AfterOpen,
-    BeforeNewline,
-    LineStart
-});
-encode_struct!(LongLine { kind, length, rare });
-encode_enum!(LongLineKind {
-    Letters,
-    InString,
-    OpenBrackets,
-    LeadingSpaces
-});
-encode_enum!(UriPlan { Listed(a), ListedMutated(a, b), Template(a), MadeUp(a), Malformed(a), Str(a), Missing, Null, Number });
-encode_enum!(UriMutation { AppendDotDot, AppendSlash, AppendQuery, AppendFragment, Upper, PercentEncode, DropScheme, DoubleSlashes, AppendPercentNul, AppendLong, DropLast, EncodedDotDot, AppendBreaker(a) });
-encode_struct!(TemplateFill { index, values, raw });
-encode_enum!(TemplateValue { Plain(a), Edge(a) });
-encode_enum!(StringPlan { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a), Harvested(a) });
-encode_enum!(Placement {
-    Alone,
-    Append,
-    Prepend,
-    Surround,
-    Middle
-});
-encode_struct!(LongPlan { length, fill, rare });
-encode_enum!(LengthClass {
-    L256,
-    L1000,
-    L4096,
-    L8193,
-    L65536,
-    Huge
-});
-encode_enum!(Fill {
-    Ascii,
-    Digits,
-    Multibyte,
-    Astral,
-    Base,
-    Spaces
-});
-encode_enum!(SurrogateEdge {
-    High,
-    Low,
-    Reversed,
-    HighAtEnd,
-    PairEscaped,
-    EscapedNul
-});
-encode_enum!(NearMiss {
-    Upper,
-    Lower,
-    FlipFirstCase,
-    CapitalizeLastSegment,
-    TrailingSlash,
-    LeadingSlash,
-    RpcPrefix,
-    AppendChar,
-    DropLast,
-    Empty,
-    VeryLong,
-    TrailingSpace,
-    LeadingSpace,
-    InnerNul,
-    DotForSlash,
-    DoubleSlash,
-    Homoglyph,
-    Doubled
-});
-encode_enum!(Boundary { BelowMin, AtMin, AtMax, AboveMax, Zero, MinusOne, One, I64Min, I64Max, U64Max, TwoPow53Plus1, NegativeZero, Huge, Tiny, Fraction, NumericString, Lexeme(a) });
-encode_struct!(DeepPlan { kind, depth });
-encode_enum!(DeepKind {
-    Arrays,
-    Objects,
-    Mixed
-});
-encode_enum!(Depth {
-    D100,
-    D128,
-    D256,
-    D513,
-    D1000,
-    D5000,
-    D10000
-});
-encode_enum!(Junk { Null, True, False, Number(a), Str(a), EmptyArray, EmptyObject, MixedArray, SmallObject, Deep(a) });
+plan_shapes!(encode_struct, encode_enum);
 
 #[cfg(test)]
 mod tests {

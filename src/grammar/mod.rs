@@ -37,6 +37,7 @@ pub mod prompts;
 pub mod raw;
 mod schema;
 mod seeds;
+mod shapes;
 pub mod tokens;
 pub mod uri;
 pub mod values;

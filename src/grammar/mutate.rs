@@ -6,44 +6,29 @@
 //! touch, which reshapes the rest of the script; the edits here keep the other steps
 //! and the other values of the touched step. Step edits insert, delete, duplicate,
 //! swap or replace whole steps, or change the reply policy. Value edits walk one step's
-//! plan tree (the `Walk` listing below mirrors `encode.rs`; a new plan variant that is
-//! missing there is a compile error) and change one slot: a string plan or free bytes
-//! (a harvested token spliced in, one character changed), a field plan or id (a
-//! numeric boundary), a payload plan (another family or form), an enum (its neighbour
-//! variant), a list (an item added, copied or dropped), or a small number.
+//! plan tree (`mutate/walk.rs`, built from the listing of plan shapes in `shapes.rs`
+//! that the encoder shares; a new plan variant that is missing there is a compile
+//! error) and change one slot: a string plan or free bytes (a harvested token spliced
+//! in, one character changed), a field plan or id (a numeric boundary), a payload plan
+//! (another family or form), an enum (its neighbour variant), a list (an item added,
+//! copied or dropped), or a small number.
 //!
 //! One time in five, and whenever the input decodes to no steps, [`mutate`] hands the
 //! input to the caller's fallback (libFuzzer's own byte mutation), which keeps the
 //! dictionary and comparison-guided mutations in play.
 
+mod walk;
+
 use arbitrary::{Arbitrary, Unstructured};
 
-use super::args::{
-    ArgsPlan, ContainerPlan, ExtraProperty, FieldPlan, KeyPlan, ManySize, WholeArgs, WrongType,
-};
+use super::args::FieldPlan;
 use super::context::Rng;
-use super::envelope::{
-    Bend, Envelope, EnvelopeMutation, ExtraMember, IdPlan, MetaPlan, ParamsPlan, VersionPlan,
-};
-use super::messages::{
-    Batch, BatchEntry, BatchShape, CancelPlan, CancelTarget, Notification, NotificationKind,
-    NotificationName, ProgressPlan, ProgressToken, ResponseBody, UnknownNotification, Unsolicited,
-    UnsolicitedId,
-};
-use super::methods::{
-    BadLevel, CallTool, CapabilitiesPlan, ClientInfoPlan, CursorPlan, InitPlan, LevelPlan, Method,
-    MethodCall, MethodName, ToolName, UnknownMethod, VersionChoice,
-};
+use super::envelope::IdPlan;
 use super::payloads::{Family, PayloadPlan};
-use super::prompts::{ArgNamePlan, CompletePlan, ContextPlan, PromptArg, PromptPlan, RefPlan};
-use super::raw::{Breakage, BytePlacement, LongLine, LongLineKind, Raw, RawBase};
-use super::uri::{TemplateFill, TemplateValue, UriMutation, UriPlan};
-use super::values::{
-    Boundary, DeepKind, DeepPlan, Depth, Fill, Junk, LengthClass, LongPlan, NearMiss, Placement,
-    StringPlan, SurrogateEdge,
-};
+use super::values::{Boundary, Placement, StringPlan};
 use super::{decode, encode, Mostly, Script, SmallBytes, Step, MAX_STEPS};
 use crate::transcript::ReplyPolicy;
+use walk::{Choice, Slot, Walk};
 
 /// Random bytes behind a fresh step, list item or re-chosen variant; enough for any
 /// plan's usual size, and `arbitrary` pads with zeros past the end.
@@ -192,7 +177,7 @@ fn write_within(script: &Script, data: &mut [u8], max_size: usize) -> usize {
 
 /// One to three edits of `script`; `None` when a few tries all left it unchanged.
 fn mutate_script(script: &Script, rng: &mut Rng, tokens: &[String]) -> Option<Script> {
-    let n_edits = [1, 1, 2, 3][rng.below(4)];
+    let n_edits = [1, 1, 1, 2][rng.below(4)];
     for _ in 0..4 {
         let mut steps = script.steps.clone();
         for _ in 0..n_edits {
@@ -322,7 +307,9 @@ fn slot_weight(slot: &Slot<'_>, splice: bool) -> usize {
     match slot {
         Slot::String(_) | Slot::Bytes(_) | Slot::Field(_) if splice => 1,
         _ if splice => 0,
-        Slot::String(_) | Slot::Bytes(_) => 4,
+        // Text is where a server's own logic reads the input: it gets most edits.
+        Slot::Bytes(_) => 16,
+        Slot::String(_) => 8,
         Slot::Field(_) | Slot::Payload(_) => 4,
         Slot::Id(_) | Slot::Choice(_) => 2,
         Slot::List(_) | Slot::Pick(_) | Slot::Byte(_) | Slot::Short(_) | Slot::Flag(_) => 1,
@@ -408,6 +395,10 @@ fn clip(text: &str) -> Vec<u8> {
 /// grows), so that a number or a boolean token takes the field's type; the others as
 /// text, which replays without the pool.
 fn mutate_field(field: &mut FieldPlan, rng: &mut Rng, tokens: &[String], splice: bool) {
+    if !splice && rng.below(3) == 0 {
+        *field = FieldPlan::Str(StringPlan::Free(short_text(rng)));
+        return;
+    }
     if tokens.is_empty() || !(splice || rng.below(4) == 0) {
         *field = FieldPlan::Boundary(FIELD_BOUNDARIES[rng.below(FIELD_BOUNDARIES.len())]);
         return;
@@ -427,6 +418,7 @@ fn mutate_string(plan: &mut StringPlan, rng: &mut Rng, tokens: &[String], splice
     }
     match (rng.below(3), token(rng, tokens)) {
         (_, Some(token)) if splice => *plan = StringPlan::Free(SmallBytes(token)),
+        (1, _) => *plan = StringPlan::Free(short_text(rng)),
         (0, Some(token)) => *plan = StringPlan::Free(SmallBytes(token)),
         (0, None) => *plan = StringPlan::Token(rng.next_u64() as u8),
         _ => {
@@ -466,19 +458,38 @@ fn mutate_bytes(bytes: &mut Vec<u8>, rng: &mut Rng, tokens: &[String], splice: b
         }
         return;
     }
-    let odd = if rng.below(2) == 0 {
+    let odd = one_char(rng);
+    // Edits at the end come often: a server that compares its input one character at a
+    // time is climbed by growing (or correcting the end of) a matching prefix, each step
+    // rewarded by the new code it reaches.
+    match rng.below(20) {
+        0..=5 if len > 0 => bytes[rng.below(len)] = odd,
+        6..=9 if len < SmallBytes::MAX => bytes.push(odd),
+        10..=12 if len > 0 => bytes[len - 1] = odd,
+        13..=15 if len < SmallBytes::MAX => bytes.insert(rng.below(len + 1), odd),
+        16..=17 if len > 0 => {
+            bytes.remove(rng.below(len));
+        }
+        18..=19 if len > 0 => bytes.truncate(rng.below(len)),
+        _ if len < SmallBytes::MAX => bytes.push(odd),
+        _ => bytes[rng.below(len)] = odd,
+    }
+}
+
+/// A character for free text: printable ASCII three times in four, otherwise a byte
+/// that breaks quoting, paths or UTF-8.
+fn one_char(rng: &mut Rng) -> u8 {
+    if rng.below(4) == 0 {
         ODD_BYTES[rng.below(ODD_BYTES.len())]
     } else {
         b' ' + rng.below(95) as u8
-    };
-    match rng.below(4) {
-        0 | 1 if len > 0 => bytes[rng.below(len)] = odd,
-        2 if len > 0 => {
-            bytes.remove(rng.below(len));
-        }
-        _ if len < SmallBytes::MAX => bytes.insert(rng.below(len + 1), odd),
-        _ => bytes[rng.below(len)] = odd,
     }
+}
+
+/// A short string of [`one_char`]s: free text to climb from.
+fn short_text(rng: &mut Rng) -> SmallBytes {
+    let len = 1 + rng.below(4);
+    SmallBytes((0..len).map(|_| one_char(rng)).collect())
 }
 
 /// Another family, form, variant or placement for a payload.
@@ -496,457 +507,6 @@ fn mutate_payload(payload: &mut PayloadPlan, rng: &mut Rng) {
         _ => payload.append = !payload.append,
     }
 }
-
-/// A place in a plan tree that an edit can change.
-enum Slot<'a> {
-    /// Any enum: moved to a neighbouring variant.
-    Choice(&'a mut dyn Choice),
-    /// An edge-case string plan.
-    String(&'a mut StringPlan),
-    /// Free text.
-    Bytes(&'a mut SmallBytes),
-    /// One property's plan.
-    Field(&'a mut FieldPlan),
-    /// A request id plan.
-    Id(&'a mut IdPlan),
-    /// An injection payload.
-    Payload(&'a mut PayloadPlan),
-    /// A list of plans.
-    List(&'a mut dyn List),
-    /// The pick of a [`Mostly`]: the usual path or the alternative.
-    Pick(&'a mut u8),
-    /// A small number: an index, a table pick or a seed.
-    Byte(&'a mut u8),
-    /// A wider seed.
-    Short(&'a mut u16),
-    /// A flag.
-    Flag(&'a mut bool),
-}
-
-/// Visiting every [`Slot`] of a plan tree, parents before children.
-trait Walk {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>));
-}
-
-/// An enum whose variant can be re-chosen.
-trait Choice {
-    /// The current variant's position in declaration order.
-    fn index(&self) -> usize;
-    /// The number of variants.
-    fn count(&self) -> usize;
-    /// Becomes variant `index`, its fields decoded from `rest`.
-    fn choose(&mut self, index: usize, rest: &[u8]);
-}
-
-/// A list whose items can be dropped, copied or added.
-trait List {
-    fn len(&self) -> usize;
-    fn remove_at(&mut self, index: usize);
-    fn duplicate(&mut self, index: usize);
-    fn insert_fresh(&mut self, index: usize, bytes: &[u8]);
-}
-
-impl<T: Clone + for<'a> Arbitrary<'a>> List for Vec<T> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-
-    fn remove_at(&mut self, index: usize) {
-        self.remove(index);
-    }
-
-    fn duplicate(&mut self, index: usize) {
-        let copy = self[index].clone();
-        self.insert(index + 1, copy);
-    }
-
-    fn insert_fresh(&mut self, index: usize, bytes: &[u8]) {
-        if let Ok(item) = T::arbitrary(&mut Unstructured::new(bytes)) {
-            self.insert(index, item);
-        }
-    }
-}
-
-/// The bytes `arbitrary`'s derive reads as variant `index` of `count`: it maps a `u32`
-/// to `(u32 * count) >> 32`, and the smallest such `u32` is `ceil(index * 2^32 / count)`.
-fn variant_bytes(index: usize, count: usize) -> [u8; 4] {
-    let scaled = ((index as u64) << 32).div_ceil(count as u64);
-    u32::try_from(scaled).unwrap_or(u32::MAX).to_le_bytes()
-}
-
-impl Walk for u8 {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::Byte(self));
-    }
-}
-
-impl Walk for u16 {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::Short(self));
-    }
-}
-
-impl Walk for bool {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::Flag(self));
-    }
-}
-
-impl Walk for SmallBytes {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::Bytes(self));
-    }
-}
-
-impl<T: Walk + Clone + for<'a> Arbitrary<'a>> Walk for Vec<T> {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::List(self));
-        for item in self {
-            item.walk(visit);
-        }
-    }
-}
-
-impl<T: Walk> Walk for Mostly<T> {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        visit(Slot::Pick(&mut self.pick));
-        // An alternative that is not taken changes nothing that is sent; it gets
-        // mutated once a pick edit takes it.
-        if self.get().is_some() {
-            self.alternative.walk(visit);
-        }
-    }
-}
-
-impl Walk for Step {
-    fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-        match self {
-            Step::CallTool(call) => call.walk(visit),
-            Step::Method(call) => call.walk(visit),
-            Step::Notification(note) => note.walk(visit),
-            Step::Batch(batch) => batch.walk(visit),
-            Step::UnsolicitedResponse(response) => response.walk(visit),
-            Step::Raw(raw) => raw.walk(visit),
-            Step::SetReplyPolicy(policy) => policy.walk(visit),
-        }
-    }
-}
-
-/// Implements `Walk` for a struct: an optional slot for the struct itself, then its
-/// fields in order. Destructuring without `..` makes a forgotten field a compile error.
-macro_rules! walk_struct {
-    ($type:ident $(=> $hook:ident)? { $($field:ident),* $(,)? }) => {
-        impl Walk for $type {
-            fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-                $( visit(Slot::$hook(&mut *self)); )?
-                let $type { $($field),* } = self;
-                $( $field.walk(visit); )*
-            }
-        }
-    };
-}
-
-/// Implements `Choice` and `Walk` for an enum: an optional slot for its type, a choice
-/// slot, then the fields of the current variant. The variants must be listed in
-/// declaration order, as in `encode.rs` (the tests check that re-chosen variants
-/// round-trip); the exhaustive match makes a forgotten variant a compile error.
-macro_rules! walk_enum {
-    ($type:ident $(=> $hook:ident)? { $($variant:ident $(($($field:ident),*))? $({ $($named:ident),* })?),* $(,)? }) => {
-        impl Choice for $type {
-            fn index(&self) -> usize {
-                const NAMES: &[&str] = &[$(stringify!($variant)),*];
-                let name = match self {
-                    $( $type::$variant { .. } => stringify!($variant), )*
-                };
-                NAMES.iter().position(|known| *known == name).unwrap_or(0)
-            }
-
-            fn count(&self) -> usize {
-                const NAMES: &[&str] = &[$(stringify!($variant)),*];
-                NAMES.len()
-            }
-
-            fn choose(&mut self, index: usize, rest: &[u8]) {
-                // Fully qualified: some plan types have an inherent `count` of their own.
-                let mut bytes = variant_bytes(index, <Self as Choice>::count(self)).to_vec();
-                bytes.extend_from_slice(rest);
-                if let Ok(value) = <$type as Arbitrary>::arbitrary(&mut Unstructured::new(&bytes)) {
-                    *self = value;
-                }
-            }
-        }
-
-        impl Walk for $type {
-            fn walk(&mut self, visit: &mut dyn FnMut(Slot<'_>)) {
-                $( visit(Slot::$hook(&mut *self)); )?
-                visit(Slot::Choice(&mut *self));
-                match self {
-                    $(
-                        $type::$variant $(($($field),*))? $({ $($named),* })? => {
-                            $($( $field.walk(visit); )*)?
-                            $($( $named.walk(visit); )*)?
-                        }
-                    )*
-                }
-            }
-        }
-    };
-}
-
-walk_enum!(ReplyPolicy {
-    Valid,
-    Error,
-    EmptyResult,
-    WrongShape,
-    NoReply,
-    WrongId,
-    Malformed
-});
-walk_struct!(PayloadPlan => Payload {
-    family,
-    form,
-    variant,
-    append
-});
-walk_enum!(Family {
-    Shell,
-    Option,
-    PathRead,
-    PathWrite,
-    Template,
-    Sql,
-    Markup
-});
-walk_struct!(ArgsPlan {
-    whole,
-    fields,
-    extras,
-    seed
-});
-walk_enum!(WholeArgs {
-    Absent,
-    Null,
-    EmptyObject,
-    Array,
-    Stringified,
-    Number,
-    Bool,
-    EmptyArray
-});
-walk_enum!(FieldPlan => Field { Valid(a), Boundary(a), Str(a), WrongType(a), Null, EnumViolation(a, b), Omit, Deep(a), Container(a), Token(a), BadFormat(a), Payload(a), Harvested(a) });
-walk_enum!(WrongType {
-    Str,
-    Number,
-    Fraction,
-    Bool,
-    Object,
-    Array,
-    ArrayOfValid,
-    ObjectWrapping,
-    Null,
-    Stringified
-});
-walk_enum!(ContainerPlan { Empty, Many(a), Duplicates, Mixed, ExtraKey(a), Nested });
-walk_enum!(ManySize {
-    Ten,
-    Hundred,
-    Thousand,
-    TenThousand
-});
-walk_struct!(ExtraProperty { key, value });
-walk_enum!(KeyPlan { Unknown, Empty, Long, Token(a), NearMissOf(a, b), DuplicateOf(a), Unicode(a), Free(a) });
-walk_enum!(IdPlan => Id { Counter, SmallInt(a), Zero, Negative, Str, NumericString, EmptyString, Null, Float, IntegralFloat, TwoPow53Plus1, I64Max, I64Min, U64Max, Duplicate(a), Missing, Object, Array, Bool });
-walk_enum!(EnvelopeMutation { Version(a), Params(a), Extra(a), Reversed, MethodType(a), Meta(a) });
-walk_enum!(VersionPlan {
-    Absent,
-    One,
-    Number,
-    Integer,
-    Null,
-    Empty,
-    Padded,
-    Three,
-    Array,
-    Short
-});
-walk_enum!(ParamsPlan {
-    Absent,
-    Null,
-    EmptyObject,
-    Array,
-    EmptyArray,
-    Stringified,
-    Number,
-    Bool
-});
-walk_enum!(ExtraMember { Unknown(a), Result, Error, TopMeta, DuplicateId, DuplicateMethod, DuplicateVersion, EmptyKey });
-walk_enum!(MetaPlan {
-    IntegerToken,
-    StringToken,
-    NullToken,
-    ObjectToken,
-    NotAnObject,
-    Empty
-});
-walk_struct!(Envelope { bend });
-walk_enum!(Bend { Id(a), Member(a), Both(a, b) });
-walk_struct!(Notification { kind, mutation });
-walk_enum!(NotificationKind { Initialized, Cancelled(a), Progress(a), RootsListChanged, Unknown(a) });
-walk_struct!(CancelPlan { target, reason });
-walk_enum!(CancelTarget { Recent(a), Unknown, UnknownString, Null, Missing, Junk(a) });
-walk_struct!(ProgressPlan {
-    token,
-    progress,
-    total,
-    message
-});
-walk_enum!(ProgressToken { RecentId(a), Token(a), Number(a), Null, Missing });
-walk_struct!(UnknownNotification { name, params });
-walk_enum!(NotificationName { NearMiss(a, b), ServerSide(a), Other(a), Free(a) });
-walk_struct!(Batch { entries, shape });
-walk_enum!(BatchEntry { CallTool(a), Method(a), Notification(a), Junk(a) });
-walk_enum!(BatchShape {
-    Nested,
-    RepeatFirst,
-    FirstOnly
-});
-walk_struct!(Unsolicited { id, body, version });
-walk_enum!(UnsolicitedId { Zero, Small(a), Recent(a), Str(a), Large, Negative, Null, Missing });
-walk_enum!(ResponseBody { EmptyResult, Result(a), Error(a, b), Both, Neither, MalformedError, SamplingResult, RootsResult });
-walk_struct!(CallTool {
-    tool,
-    name,
-    args,
-    envelope
-});
-walk_enum!(ToolName { NearMiss(a), Unknown, Missing, Null, Number, Token(a), Free(a) });
-walk_struct!(MethodCall { method, envelope });
-walk_enum!(Method { Ping(a), Initialize(a), ToolsList(a), ResourcesList(a), TemplatesList(a), PromptsList(a), ResourcesRead(a), Subscribe(a), Unsubscribe(a), PromptsGet(a), Complete(a), SetLevel(a), Unknown(a) });
-walk_struct!(InitPlan {
-    version,
-    capabilities,
-    client_info
-});
-walk_enum!(VersionChoice { Known(a), Future, Ancient, Str(a), Number, Null, Missing });
-walk_enum!(CapabilitiesPlan { Empty, WrongTypes, Missing, Junk(a) });
-walk_enum!(ClientInfoPlan { Missing, NoVersion, Name(a), Junk(a) });
-walk_enum!(CursorPlan { EmptyParams, Empty, Null, Token(a), Str(a), Number(a), Object, Base64(a) });
-walk_struct!(LevelPlan { level, invalid });
-walk_enum!(BadLevel { NearMiss(a), Unknown, Number(a), Null, Missing });
-walk_struct!(UnknownMethod { name, params });
-walk_enum!(MethodName { NearMiss(a, b), ClientSide(a), NotificationAsRequest(a), Other(a), Free(a) });
-walk_struct!(PromptPlan {
-    prompt,
-    name,
-    args,
-    extras,
-    whole
-});
-walk_enum!(PromptArg { Valid(a), Edge(a), Omit, Junk(a) });
-walk_struct!(CompletePlan {
-    reference,
-    argument,
-    value,
-    context
-});
-walk_enum!(RefPlan { Prompt(a), Resource(a), UnknownType, MissingType, Null, NearMissPrompt(a, b) });
-walk_enum!(ArgNamePlan { Declared(a), Unknown, Empty, Missing, NearMiss(a, b) });
-walk_enum!(ContextPlan {
-    Arguments,
-    Empty,
-    NotAnObject,
-    NullArguments
-});
-walk_enum!(Raw { Broken { base, breakage }, Bare(a), InvalidUtf8 { base, bytes, placement }, Nul { base, placement }, Crlf(a), CrOnly(a), Split { base, at }, NoNewline(a), EmptyLine, BlankLine(a), Long(a), Bom(a), TwoInOneWrite(a, b), LeadingWhitespace(a), Free(a) });
-walk_enum!(RawBase { Ping, ToolsList, CallTool(a, b), ResourcesRead(a), Initialized });
-walk_enum!(Breakage { Truncated(a), MissingClose, ExtraClose, ExtraOpen, OpenArray, WrongClose, TrailingComma, TrailingGarbage(a), TwoOnOneLine, SingleQuotes, Comment });
-walk_enum!(BytePlacement {
-    InString,
-    AfterOpen,
-    BeforeNewline,
-    LineStart
-});
-walk_struct!(LongLine { kind, length, rare });
-walk_enum!(LongLineKind {
-    Letters,
-    InString,
-    OpenBrackets,
-    LeadingSpaces
-});
-walk_enum!(UriPlan { Listed(a), ListedMutated(a, b), Template(a), MadeUp(a), Malformed(a), Str(a), Missing, Null, Number });
-walk_enum!(UriMutation { AppendDotDot, AppendSlash, AppendQuery, AppendFragment, Upper, PercentEncode, DropScheme, DoubleSlashes, AppendPercentNul, AppendLong, DropLast, EncodedDotDot, AppendBreaker(a) });
-walk_struct!(TemplateFill { index, values, raw });
-walk_enum!(TemplateValue { Plain(a), Edge(a) });
-walk_enum!(StringPlan => String { Empty, OneChar(a), Long(a), Unicode(a), Surrogate(a), Whitespace(a), Breaking { kind, placement }, Token(a), TokenNearMiss(a, b), Free(a), Payload(a), Harvested(a) });
-walk_enum!(Placement {
-    Alone,
-    Append,
-    Prepend,
-    Surround,
-    Middle
-});
-walk_struct!(LongPlan { length, fill, rare });
-walk_enum!(LengthClass {
-    L256,
-    L1000,
-    L4096,
-    L8193,
-    L65536,
-    Huge
-});
-walk_enum!(Fill {
-    Ascii,
-    Digits,
-    Multibyte,
-    Astral,
-    Base,
-    Spaces
-});
-walk_enum!(SurrogateEdge {
-    High,
-    Low,
-    Reversed,
-    HighAtEnd,
-    PairEscaped,
-    EscapedNul
-});
-walk_enum!(NearMiss {
-    Upper,
-    Lower,
-    FlipFirstCase,
-    CapitalizeLastSegment,
-    TrailingSlash,
-    LeadingSlash,
-    RpcPrefix,
-    AppendChar,
-    DropLast,
-    Empty,
-    VeryLong,
-    TrailingSpace,
-    LeadingSpace,
-    InnerNul,
-    DotForSlash,
-    DoubleSlash,
-    Homoglyph,
-    Doubled
-});
-walk_enum!(Boundary { BelowMin, AtMin, AtMax, AboveMax, Zero, MinusOne, One, I64Min, I64Max, U64Max, TwoPow53Plus1, NegativeZero, Huge, Tiny, Fraction, NumericString, Lexeme(a) });
-walk_struct!(DeepPlan { kind, depth });
-walk_enum!(DeepKind {
-    Arrays,
-    Objects,
-    Mixed
-});
-walk_enum!(Depth {
-    D100,
-    D128,
-    D256,
-    D513,
-    D1000,
-    D5000,
-    D10000
-});
-walk_enum!(Junk { Null, True, False, Number(a), Str(a), EmptyArray, EmptyObject, MixedArray, SmallObject, Deep(a) });
 
 #[cfg(test)]
 mod tests {
