@@ -94,16 +94,14 @@ impl Features {
         &self.indices
     }
 
-    /// Bumps libFuzzer's counters (a no-op outside the fuzz build).
+    /// Sets libFuzzer's counters (a no-op outside the fuzz build). A feature counts once
+    /// per input however often it was seen: libFuzzer turns hit counts into features of
+    /// their own, and "the same outcome three times instead of two" kept so many inputs
+    /// that the corpus drowned the ones that reached new server code.
     pub fn publish(&self) {
         #[cfg(fuzzing)]
         for &index in &self.indices {
-            let counter = &COUNTERS[index as usize];
-            let value = counter.load(std::sync::atomic::Ordering::Relaxed);
-            counter.store(
-                value.saturating_add(1),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            COUNTERS[index as usize].store(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::resolve_target;
 use mcpfuzz::campaign::{Campaign, Options};
 use mcpfuzz::config::TargetSpec;
-use mcpfuzz::coverage::{Runtime, Setting};
+use mcpfuzz::coverage::{Coverage, Runtime, Setting};
 use mcpfuzz::oracle::{Injection, Tracker};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::session::Session;
@@ -92,10 +92,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The fuzz loop against the testbed's tiny Python and Node servers with and without
-/// their coverage bridge: the per-input cost of each bridge.
+/// One valid call and the barrier, again and again, against the testbed's tiny Python
+/// and Node servers, with and without their coverage bridge (armed before each script,
+/// read after it): the per-input cost of each bridge, without triage or grammar.
 fn coverage_costs(phase: Duration) -> anyhow::Result<()> {
     let tiny = mcpfuzz::config::project_root().join("testbed/coverage");
+    let sandbox = Sandbox::create(None)?;
     for (program, file, runtime) in [
         ("python3", "tiny_server.py", Runtime::Python),
         ("node", "tiny_server.js", Runtime::Node),
@@ -105,13 +107,47 @@ fn coverage_costs(phase: Duration) -> anyhow::Result<()> {
             continue;
         }
         let spec = TargetSpec::from_command(vec![program.into(), path.display().to_string()]);
-        let (off, _) = fuzz_loop(&spec, phase, Setting::Off)?;
-        let (on, _) = fuzz_loop(&spec, phase, Setting::Only(runtime))?;
+        let items = vec![Item::Frame(Frame(line(json!({
+            "jsonrpc": "2.0", "id": 5, "method": "tools/call",
+            "params": {"name": "probe", "arguments": {"text": "hello 123"}},
+        }))))];
+        let mut rates = [0.0f64; 2];
+        for (slot, with_bridge) in [(0, false), (1, true)] {
+            let mut coverage = if with_bridge {
+                Some(Coverage::new(runtime)?)
+            } else {
+                None
+            };
+            let env = coverage.as_ref().map(Coverage::env).unwrap_or_default();
+            let mut session = Session::start_in_sandbox_with(
+                &spec,
+                &sandbox,
+                Protections::default(),
+                false,
+                env,
+            )?;
+            if let Some(coverage) = &mut coverage {
+                coverage.started();
+            }
+            let started = Instant::now();
+            let mut count = 0u64;
+            while started.elapsed() < phase {
+                if let Some(coverage) = &mut coverage {
+                    coverage.arm();
+                }
+                session.run(&items);
+                if let Some(coverage) = &mut coverage {
+                    let _ = coverage.collect(session.pids());
+                }
+                count += 1;
+            }
+            rates[slot] = count as f64 / started.elapsed().as_secs_f64();
+        }
+        let [off, on] = rates;
         println!(
-            "{:<48} {off:>10.0} exec/s off, {on:.0} on: +{:.0} us per input (x{:.2})",
+            "{:<48} {off:>10.0} in/s off, {on:.0} on: +{:.0} us per input (x{:.2})",
             format!(
-                "fuzz loop, tiny {} server, {} bridge",
-                program,
+                "call + barrier, tiny {program} server, {} bridge",
                 runtime.as_str()
             ),
             (1e6 / on.max(1e-9) - 1e6 / off.max(1e-9)).max(0.0),
