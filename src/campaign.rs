@@ -43,6 +43,11 @@ pub struct Options {
     /// Whether the target's edges guide libFuzzer; `MCPFUZZ_COVERAGE_FEED=0` only counts
     /// them (for comparing guidance with and without them at the same cost).
     pub coverage_feed: bool,
+    /// Whether the harness's own code coverage also guides libFuzzer while a bridge
+    /// reports the target's; `MCPFUZZ_HARNESS_COVERAGE=0` leaves only the target's edges
+    /// and the protocol features (experimental: a far smaller corpus, not yet shown to
+    /// find more). Without a bridge it always guides.
+    pub harness_coverage: bool,
 }
 
 impl Options {
@@ -57,6 +62,7 @@ impl Options {
             stats_every: RunLog::interval_from_environment(),
             coverage: coverage::Setting::from_environment(),
             coverage_feed: std::env::var("MCPFUZZ_COVERAGE_FEED").map_or(true, |v| v != "0"),
+            harness_coverage: std::env::var("MCPFUZZ_HARNESS_COVERAGE").map_or(true, |v| v != "0"),
         }
     }
 }
@@ -249,6 +255,10 @@ impl Campaign {
         if self.progress.due() {
             let line = self.status_line();
             self.progress.tick(|| line);
+        }
+        // Last, after triage and everything else this input ran in the harness.
+        if self.coverage.is_some() && self.options.coverage_feed && !self.options.harness_coverage {
+            crate::feedback::silence_harness();
         }
         // An input that killed or hung the target is a dead end once its finding is
         // triaged; kept in the corpus, its mutations would pay a deadline and a restart

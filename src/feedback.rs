@@ -25,6 +25,31 @@ static COUNTERS: [std::sync::atomic::AtomicU8; N_COUNTERS] =
 static CHILD_COUNTERS: [std::sync::atomic::AtomicU8; crate::coverage::MAP_SIZE] =
     [const { std::sync::atomic::AtomicU8::new(0) }; crate::coverage::MAP_SIZE];
 
+// The harness's own SanitizerCoverage counters (inline 8-bit counters, which cargo-fuzz
+// builds always have): the linker names the section's bounds.
+#[cfg(fuzzing)]
+extern "C" {
+    static mut __start___sancov_cntrs: u8;
+    static mut __stop___sancov_cntrs: u8;
+}
+
+/// Zeroes the harness's own coverage counters after an input, so that libFuzzer keeps an
+/// input for what it did in the target (its edges and the protocol features), not for
+/// the path it took through mcpfuzz's grammar and oracles: with a coverage bridge, those
+/// grammar-shaped inputs otherwise fill the corpus by the thousand and bury the few that
+/// reached new server code. A no-op outside the fuzz build.
+pub fn silence_harness() {
+    #[cfg(fuzzing)]
+    // SAFETY: the bounds are the linker's for the one section holding the counters; the
+    // counters are plain bytes that only instrumentation writes, on this thread.
+    unsafe {
+        let start = std::ptr::addr_of_mut!(__start___sancov_cntrs);
+        let stop = std::ptr::addr_of_mut!(__stop___sancov_cntrs);
+        let len = (stop as usize).saturating_sub(start as usize);
+        std::ptr::write_bytes(start, 0, len);
+    }
+}
+
 /// Hands the target's edge map of one input to libFuzzer (a no-op outside the fuzz
 /// build). Zero stretches are skipped a word at a time, so a sparse map costs little.
 pub fn publish_child(map: &[u8]) {

@@ -298,6 +298,7 @@ fn fuzz_loop(spec: &TargetSpec, phase: Duration, coverage: Setting) -> anyhow::R
         stats_every: Duration::ZERO,
         coverage: Ok(coverage),
         coverage_feed: true,
+        harness_coverage: true,
     };
     let mut campaign = Campaign::new(spec.clone(), options)?;
     let mut state = 0x5eed_u64;
