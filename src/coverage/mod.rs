@@ -506,10 +506,17 @@ impl Coverage {
             Channel::Socket { map, .. } => map,
             Channel::Afl(map) => map.bytes(),
         };
-        for (index, &byte) in map.iter().enumerate() {
-            if byte != 0 && self.seen[index] == 0 {
-                self.seen[index] = 1;
-                self.edges += 1;
+        // Maps are sparse: skip zero words, and look at bytes only where one is set.
+        for (word_index, word) in map.chunks_exact(8).enumerate() {
+            if u64::from_ne_bytes(word.try_into().expect("eight bytes")) == 0 {
+                continue;
+            }
+            for (offset, &byte) in word.iter().enumerate() {
+                let seen = &mut self.seen[word_index * 8 + offset];
+                if byte != 0 && *seen == 0 {
+                    *seen = 1;
+                    self.edges += 1;
+                }
             }
         }
         self.inputs += 1;
