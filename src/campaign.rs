@@ -361,21 +361,10 @@ impl Campaign {
     }
 
     fn respawn(&mut self) -> Result<(), StartError> {
-        let env = self
-            .coverage
-            .as_ref()
-            .map(Coverage::env)
-            .unwrap_or_default();
-        let mut session = Session::start_in_sandbox_with(
-            &self.spec,
-            &self.sandbox,
-            self.protections,
-            false,
-            env,
-        )?;
-        if let Some(coverage) = &mut self.coverage {
-            coverage.started();
-        }
+        let mut session = match &mut self.coverage {
+            Some(coverage) => coverage.start(&self.spec, &self.sandbox, self.protections)?,
+            None => Session::start_in_sandbox(&self.spec, &self.sandbox, self.protections, false)?,
+        };
         self.usage_samples = vec![(0, crate::target::group_usage(session.pid() as i32))];
         self.inputs_since_spawn = 0;
         self.leaks_considered.clear();

@@ -50,8 +50,7 @@ pub fn replay(
     replay_with(spec, sandbox, protections, items, repeat, keep_log, false)
 }
 
-/// Replays a reproducer as `mcpfuzz replay` does: sampled for a leak (whose evidence is
-/// a curve), plain otherwise.
+/// Replays a reproducer as `mcpfuzz replay` does ([`replay_for`] its finding's kind).
 pub fn replay_reproducer(
     spec: &TargetSpec,
     sandbox: &Sandbox,
@@ -59,25 +58,26 @@ pub fn replay_reproducer(
     reproducer: &crate::repro::Reproducer,
     keep_log: bool,
 ) -> Result<Replayed, StartError> {
-    let sampled = reproducer.finding.kind == crate::Kind::Leak;
-    replay_with(
+    replay_for(
+        reproducer.finding.kind,
         spec,
         sandbox,
         protections,
         &reproducer.transcript,
         reproducer.repeat,
         keep_log,
-        sampled,
     )
 }
 
 /// Items per script of a sampled replay: the most steps one fuzz input has.
 const SAMPLED_SCRIPT: usize = crate::grammar::MAX_STEPS;
 
-/// Like [`replay`], for resource findings: the items go in scripts of a dozen, the target's
-/// process group is sampled after each, and leaks in the samples are findings too
-/// (`leak/<resource>`, see [`crate::oracle::resources`]).
-pub fn replay_sampled(
+/// Like [`replay`], the way a finding of `kind` is seen again: for a leak (whose evidence
+/// is a curve) the items go in scripts of a dozen, the target's process group is sampled
+/// after each, and leaks in the samples are findings too (`leak/<resource>`, see
+/// [`crate::oracle::resources`]); any other kind replays plainly.
+pub fn replay_for(
+    kind: Kind,
     spec: &TargetSpec,
     sandbox: &Sandbox,
     protections: Protections,
@@ -85,7 +85,8 @@ pub fn replay_sampled(
     repeat: u32,
     keep_log: bool,
 ) -> Result<Replayed, StartError> {
-    replay_with(spec, sandbox, protections, items, repeat, keep_log, true)
+    let sampled = kind == Kind::Leak;
+    replay_with(spec, sandbox, protections, items, repeat, keep_log, sampled)
 }
 
 fn replay_with(
@@ -253,11 +254,15 @@ impl Triage {
         }
         let leak = candidate.kind == Kind::Leak;
         let reproduces = |items: &[Item], repeat: u32| {
-            let replayed = if leak {
-                replay_sampled(&self.spec, sandbox, self.protections, items, repeat, false)
-            } else {
-                replay(&self.spec, sandbox, self.protections, items, repeat, false)
-            };
+            let replayed = replay_for(
+                candidate.kind,
+                &self.spec,
+                sandbox,
+                self.protections,
+                items,
+                repeat,
+                false,
+            );
             replayed
                 .map(|replayed| replayed.has(signature))
                 .unwrap_or(false)

@@ -118,17 +118,10 @@ fn coverage_costs(phase: Duration) -> anyhow::Result<()> {
             } else {
                 None
             };
-            let env = coverage.as_ref().map(Coverage::env).unwrap_or_default();
-            let mut session = Session::start_in_sandbox_with(
-                &spec,
-                &sandbox,
-                Protections::default(),
-                false,
-                env,
-            )?;
-            if let Some(coverage) = &mut coverage {
-                coverage.started();
-            }
+            let mut session = match &mut coverage {
+                Some(coverage) => coverage.start(&spec, &sandbox, Protections::default())?,
+                None => Session::start_in_sandbox(&spec, &sandbox, Protections::default(), false)?,
+            };
             let started = Instant::now();
             let mut count = 0u64;
             while started.elapsed() < phase {

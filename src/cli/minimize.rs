@@ -31,9 +31,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::create(None)?;
     let protections = mcpfuzz::target::Protections::probe();
     let signature = reproducer.finding.signature.clone();
-    let repeat = reproducer.repeat;
+    let (repeat, kind) = (reproducer.repeat, reproducer.finding.kind);
     let mut still_fails = |items: &[mcpfuzz::Item]| {
-        triage::replay(&spec, &sandbox, protections, items, repeat, false)
+        triage::replay_for(kind, &spec, &sandbox, protections, items, repeat, false)
             .map(|replayed| replayed.has(&signature))
             .unwrap_or(false)
     };

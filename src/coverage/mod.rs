@@ -441,6 +441,25 @@ impl Coverage {
         }
     }
 
+    /// Starts `spec` in a fresh cell of `sandbox` with this bridge's environment, and
+    /// [`started`](Coverage::started) once its handshake is done.
+    pub fn start(
+        &mut self,
+        spec: &crate::TargetSpec,
+        sandbox: &crate::sandbox::Sandbox,
+        protections: crate::target::Protections,
+    ) -> Result<crate::session::Session, crate::session::StartError> {
+        let session = crate::session::Session::start_in_sandbox_with(
+            spec,
+            sandbox,
+            protections,
+            false,
+            self.env(),
+        )?;
+        self.started();
+        Ok(session)
+    }
+
     /// Called when a new target has finished its handshake: forgets the previous
     /// target's connections and drops what start-up covered, so the first input is
     /// judged on its own edges.

@@ -1,7 +1,6 @@
 use super::*;
 use crate::config::TargetSpec;
 use crate::sandbox::Sandbox;
-use crate::session::Session;
 use crate::target::Protections;
 use crate::transcript::{Frame, Item};
 use serde_json::json;
@@ -120,15 +119,9 @@ fn call(text: &str) -> Vec<Item> {
 fn edge_sets(runtime: Runtime, spec: &TargetSpec, inputs: &[&str]) -> Vec<Vec<usize>> {
     let sandbox = Sandbox::create(None).unwrap();
     let mut coverage = Coverage::new(runtime).unwrap();
-    let mut session = Session::start_in_sandbox_with(
-        spec,
-        &sandbox,
-        Protections::default(),
-        false,
-        coverage.env(),
-    )
-    .unwrap();
-    coverage.started();
+    let mut session = coverage
+        .start(spec, &sandbox, Protections::default())
+        .unwrap();
     let mut sets = Vec::new();
     for input in inputs {
         coverage.arm();
@@ -213,15 +206,9 @@ fn a_bridge_the_target_ignores_is_given_up_with_one_line() {
     let sandbox = Sandbox::create(None).unwrap();
     let mut coverage = Coverage::new(Runtime::Node).unwrap();
     let spec = tiny("python3", "tiny_server.py");
-    let mut session = Session::start_in_sandbox_with(
-        &spec,
-        &sandbox,
-        Protections::default(),
-        false,
-        coverage.env(),
-    )
-    .unwrap();
-    coverage.started();
+    let mut session = coverage
+        .start(&spec, &sandbox, Protections::default())
+        .unwrap();
     let mut outcome = Ok(());
     for _ in 0..3 {
         coverage.arm();
