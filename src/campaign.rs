@@ -48,6 +48,9 @@ pub struct Options {
     /// and the protocol features (experimental: a far smaller corpus, not yet shown to
     /// find more). Without a bridge it always guides.
     pub harness_coverage: bool,
+    /// Whether inputs that reach new target edges go into the mutator's focus
+    /// (`MCPFUZZ_FOCUS=0` leaves scheduling to libFuzzer alone).
+    pub focus: bool,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
             coverage: coverage::Setting::from_environment(),
             coverage_feed: std::env::var("MCPFUZZ_COVERAGE_FEED").map_or(true, |v| v != "0"),
             harness_coverage: std::env::var("MCPFUZZ_HARNESS_COVERAGE").map_or(true, |v| v != "0"),
+            focus: std::env::var("MCPFUZZ_FOCUS").map_or(true, |v| v != "0"),
         }
     }
 }
@@ -216,7 +220,9 @@ impl Campaign {
         let session = self.session.as_mut().expect("respawned above");
         let report = session.run(&items);
         report.features.publish();
-        self.collect_coverage();
+        // An input that killed or hung the target is no place to climb from: its
+        // mutations would mostly do the same again.
+        self.collect_coverage(data, report.alive);
         let session = self.session.as_mut().expect("respawned above");
         self.summary.executions += 1;
         self.run_log
@@ -407,19 +413,26 @@ impl Campaign {
         }
     }
 
-    /// Reads the target's edges of the input just run into libFuzzer's counters; a
-    /// bridge that reports nothing is given up with one line.
-    fn collect_coverage(&mut self) {
+    /// Reads the target's edges of the input just run into libFuzzer's counters, and
+    /// puts an input that reached new ones (and left the target `alive`) in the
+    /// mutator's focus; a bridge that reports nothing is given up with one line.
+    fn collect_coverage(&mut self, data: &[u8], alive: bool) {
         let Some(coverage) = &mut self.coverage else {
             return;
         };
+        let before = coverage.edges();
         let pids = self
             .session
             .as_ref()
             .map(|session| session.pids().to_vec())
             .unwrap_or_default();
         match coverage.collect(&pids) {
-            Ok(map) if self.options.coverage_feed => crate::feedback::publish_child(map),
+            Ok(map) if self.options.coverage_feed => {
+                crate::feedback::publish_child(map);
+                if alive && coverage.edges() > before && self.options.focus {
+                    crate::grammar::mutate::Focus::shared().reward(data);
+                }
+            }
             Ok(_) => {}
             Err(why) => {
                 crate::say!("mcpfuzz: {why}");

@@ -31,7 +31,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from jsonline import dumps, error_line, parse_json, result_line  # noqa: E402
+from jsonline import RpcError, dumps, invalid_params, serve  # noqa: E402
 
 SERVER_NAME = "mcpfuzz-leaky"
 SERVER_VERSION = "1.0.0"
@@ -64,31 +64,6 @@ WARNED = set()
 def log(text):
     sys.stderr.write("%s: %s\n" % (SERVER_NAME, text))
     sys.stderr.flush()
-
-
-# --------------------------------------------------------------------------------------
-# JSON in and out (parse_json, dumps and the reply lines: testbed/jsonline.py)
-# --------------------------------------------------------------------------------------
-
-
-def write_line(text):
-    try:
-        sys.stdout.buffer.write(text.encode("ascii") + b"\n")
-        sys.stdout.buffer.flush()
-    except (BrokenPipeError, ValueError, OSError):
-        log("stdout closed; exiting")
-        os._exit(0)
-
-
-class RpcError(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code = code
-        self.message = message
-
-
-def invalid_params(message):
-    return RpcError(-32602, "Invalid params: " + message)
 
 
 # --------------------------------------------------------------------------------------
@@ -292,68 +267,6 @@ METHODS = {
 }
 
 
-def valid_id(value):
-    return isinstance(value, (str, float)) or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def handle_message(message):
-    """The reply text for one decoded message, or None."""
-    if not isinstance(message, dict):
-        return error_line(None, -32600, "Invalid Request")
-    has_id = "id" in message
-    request_id = message.get("id")
-    reply_id = request_id if has_id and valid_id(request_id) else None
-    if "method" not in message:
-        if "result" in message or "error" in message:
-            return None  # a reply from the client; this server never asks anything
-        return error_line(reply_id, -32600, "Invalid Request: no method")
-    method = message["method"]
-    if message.get("jsonrpc") != "2.0" or not isinstance(message.get("jsonrpc"), str):
-        return error_line(reply_id, -32600, "Invalid Request: jsonrpc must be \"2.0\"")
-    if not isinstance(method, str):
-        return error_line(reply_id, -32600, "Invalid Request: method must be a string")
-    if not has_id:
-        return None  # a notification: never answered
-    if not valid_id(request_id):
-        return error_line(None, -32600, "Invalid Request: id must be a string or a number")
-    params = message.get("params")
-    if "params" in message and not isinstance(params, (dict, list)):
-        return error_line(request_id, -32600, "Invalid Request: params must be an object or an array")
-    handler = METHODS.get(method)
-    if handler is None:
-        return error_line(request_id, -32601, "Method not found")
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        return error_line(request_id, -32602, "Invalid params: params must be an object")
-    try:
-        return result_line(request_id, handler(params))
-    except RpcError as exc:
-        return error_line(request_id, exc.code, exc.message)
-
-
-def handle_line(line):
-    data = line.strip(b" \t\r\n")
-    if not data:
-        return
-    try:
-        message = parse_json(data)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        write_line(error_line(None, -32700, "Parse error"))
-        return
-    if isinstance(message, list):
-        if not message:
-            write_line(error_line(None, -32600, "Invalid Request: empty batch"))
-            return
-        replies = [reply for reply in map(handle_message, message) if reply is not None]
-        if replies:
-            write_line("[" + ",".join(replies) + "]")
-        return
-    reply = handle_message(message)
-    if reply is not None:
-        write_line(reply)
-
-
 def main(argv):
     global MODE, LEAK_BYTES
     if any(arg in ("-h", "--help") for arg in argv):
@@ -371,12 +284,7 @@ def main(argv):
     if MODE == "--control":
         CONTROL["base"] = touched_mapping(CONTROL_BASE)
     log("ready (%s)" % MODE[2:])
-    stdin = sys.stdin.buffer
-    while True:
-        line = stdin.readline()
-        if not line:
-            break
-        handle_line(line)
+    serve(METHODS)
     log("end of input")
     return 0
 

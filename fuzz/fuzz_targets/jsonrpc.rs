@@ -3,8 +3,10 @@
 //! Mutations are structure-aware (`mcpfuzz::grammar::mutate`): the input is decoded into
 //! a script, one to three steps or values change (harvested tokens are spliced into
 //! strings), and the script is encoded again; one time in five libFuzzer's own byte
-//! mutation runs instead. Set `MCPFUZZ_MUTATOR=off` to use only libFuzzer's byte
-//! mutations and crossover, for comparing the two.
+//! mutation runs instead. While the target's own coverage guides the run, inputs that
+//! reached new target code are kept in focus and half of the mutations start from them
+//! (`mcpfuzz::grammar::mutate::Focus`). Set `MCPFUZZ_MUTATOR=off` to use only
+//! libFuzzer's byte mutations and crossover, for comparing the two.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -25,6 +27,7 @@ fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
         return fuzzer_mutate(data, size, max_size);
     }
     mutate::mutate(
+        &mut mutate::Focus::shared(),
         data,
         size,
         max_size,

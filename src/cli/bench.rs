@@ -292,6 +292,7 @@ fn fuzz_loop(spec: &TargetSpec, phase: Duration, coverage: Setting) -> anyhow::R
         coverage: Ok(coverage),
         coverage_feed: true,
         harness_coverage: true,
+        focus: false,
     };
     let mut campaign = Campaign::new(spec.clone(), options)?;
     let mut state = 0x5eed_u64;

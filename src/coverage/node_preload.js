@@ -28,15 +28,19 @@
  *   and discard it; from then on each answer covers what ran since the previous one.
  *
  *   Indices: scripts whose url is empty, starts with "node:" or is this file are
- *   skipped, and so is every function whose own range (its first) has count 0. For each
- *   remaining function, every block range gives one index:
+ *   skipped, and so is every function whose own range (its first) has count 0. Each
+ *   remaining function gives one index for its own range and one for every block range
+ *   inside it with count 0:
  *       FNV-1a-32 over the UTF-16 code units of
  *           url + ":" + startOffset + ":" + endOffset + (count > 0 ? "" : ":0")
  *       & (MCPFUZZ_COV_SIZE - 1)
- *   Ranges with count 0 are included on purpose: V8 drops a block range whose count
- *   equals its parent's, so `if (x) {A}` run once with x true reports only the
- *   function's range, and with x false the function's range plus A's range at count 0.
- *   Counting only ranges with count > 0 would make the two indistinguishable.
+ *   V8 drops a block range whose count equals its parent's, so `if (x) {A}` run once
+ *   with x true reports only the function's range, and with x false the function's
+ *   range plus A's range at count 0. The blocks that ran are those of a function that
+ *   ran outside its ranges at count 0: this set says which blocks ran and nothing about
+ *   how often. Nested ranges with a count above 0 only appear when counts differ (x
+ *   true once and false once gives A at count 1); they would turn every new mix of
+ *   counts into new "edges", so they are left out.
  *
  *   Nothing is ever written to stdout (the JSON-RPC channel). On any error one line
  *   starting with "mcpfuzz-coverage:" goes to stderr, coverage stops, the target goes on.
@@ -123,7 +127,9 @@
         for (const fn of script.functions) {
           const ranges = fn.ranges;
           if (ranges.length === 0 || ranges[0].count === 0) continue;
-          for (const r of ranges) {
+          for (let i = 0; i < ranges.length; i++) {
+            const r = ranges[i];
+            if (i > 0 && r.count > 0) continue;
             const key = r.startOffset + ':' + r.endOffset + (r.count > 0 ? '' : ':0');
             seen.add((fnv(h0, key) & mask) >>> 0);
           }

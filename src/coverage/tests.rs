@@ -182,7 +182,7 @@ fn the_afl_bridge_reports_edges_of_a_native_server() {
         "an uninstrumented binary has no bridge"
     );
     // The first character of the secret takes another branch than anything else.
-    let first = format!("inspect:{}", char::from(0x6b));
+    let first = format!("inspect:{}", char::from(0x52));
     bridge_reports_edges_that_follow_the_input(
         Runtime::Afl,
         TargetSpec::from_command(vec![server]),

@@ -17,6 +17,7 @@
 //! input to the caller's fallback (libFuzzer's own byte mutation), which keeps the
 //! dictionary and comparison-guided mutations in play.
 
+mod focus;
 mod walk;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -28,6 +29,8 @@ use super::payloads::{Family, PayloadPlan};
 use super::values::{Boundary, Placement, StringPlan};
 use super::{decode, encode, Mostly, Script, SmallBytes, Step, MAX_STEPS};
 use crate::transcript::ReplyPolicy;
+pub use focus::Focus;
+use focus::Place;
 use walk::{Choice, Slot, Walk};
 
 /// Random bytes behind a fresh step, list item or re-chosen variant; enough for any
@@ -91,10 +94,12 @@ const ODD_BYTES: &[u8] = b"\"\\/.%{}[]:\0\n'$`|;&<>~*?#\xff\xc3";
 /// let bytes = encode(&seed_scripts()[0]);
 /// let mut data = bytes.clone();
 /// data.resize(4096, 0);
-/// let n = mutate::mutate(&mut data, bytes.len(), 4096, 7, &["alpha".into()], |_, size, _| size);
+/// let mut focus = mutate::Focus::new();
+/// let n = mutate::mutate(&mut focus, &mut data, bytes.len(), 4096, 7, &["alpha".into()], |_, size, _| size);
 /// assert!(!decode(&data[..n]).steps.is_empty());
 /// ```
 pub fn mutate(
+    focus: &mut Focus,
     data: &mut [u8],
     size: usize,
     max_size: usize,
@@ -102,30 +107,150 @@ pub fn mutate(
     tokens: &[String],
     fallback: impl FnOnce(&mut [u8], usize, usize) -> usize,
 ) -> usize {
-    match mutate_structured(data, size, max_size, seed, tokens) {
-        Some(new_size) => new_size,
-        None => fallback(data, size, max_size),
+    match mutate_structured(focus, data, size, max_size, seed, tokens) {
+        Some((new_size, place)) => {
+            focus.remember(&data[..new_size], place);
+            new_size
+        }
+        None => {
+            focus.forget();
+            fallback(data, size, max_size)
+        }
     }
 }
 
-/// The structured part of [`mutate`]: `None` when the caller should mutate the bytes.
+/// The structured part of [`mutate`]: the new size and the place edited, or `None`
+/// when the caller should mutate the bytes. Half the time while the focus holds inputs,
+/// it mutates one of those instead of `data`.
 fn mutate_structured(
+    focus: &mut Focus,
     data: &mut [u8],
     size: usize,
     max_size: usize,
     seed: u32,
     tokens: &[String],
-) -> Option<usize> {
+) -> Option<(usize, Option<Place>)> {
     let mut rng = Rng::new(u64::from(seed));
     if rng.below(5) == 0 {
         return None;
     }
-    let script = decode(&data[..size.min(data.len())]);
+    let (script, place) = match focus.pick(&mut rng) {
+        Some((bytes, place)) => (decode(&bytes), Some(place)),
+        None => (decode(&data[..size.min(data.len())]), None),
+    };
     if script.steps.is_empty() {
         return None;
     }
-    let mutated = mutate_script(&script, &mut rng, tokens)?;
-    Some(write_within(&mutated, data, max_size))
+    let (mutated, edited) = match place {
+        Some(place) => focused_edit(&script, place, &mut rng, tokens),
+        None => mutate_script(&script, &mut rng, tokens),
+    }?;
+    Some((write_within(&mutated, data, max_size), edited))
+}
+
+/// An edit of an input in focus, three times in four on its text: the slot its last
+/// edit changed (the first text at or after it) when that is known, otherwise one text
+/// slot of the step it changed or of any step. Free text is grown or corrected at its
+/// end ([`climb`]); a field or string plan that is not free text becomes a short one to
+/// climb from. Otherwise any edit.
+fn focused_edit(
+    script: &Script,
+    place: Option<Place>,
+    rng: &mut Rng,
+    tokens: &[String],
+) -> Option<(Script, Option<Place>)> {
+    let n_steps = script.steps.len();
+    if rng.below(4) != 0 {
+        let step = match place {
+            Some(place) if place.step < n_steps && rng.below(4) != 0 => place.step,
+            _ => rng.below(n_steps),
+        };
+        let mut steps = script.steps.clone();
+        let slot = match place {
+            Some(Place {
+                step: at,
+                slot: Some(slot),
+            }) if at == step => Some(slot),
+            _ => None,
+        };
+        if let Some(slot) = text_edit(&mut steps[step], slot, rng, tokens) {
+            if steps != script.steps {
+                let place = Place {
+                    step,
+                    slot: Some(slot),
+                };
+                return Some((Script { steps }, Some(place)));
+            }
+        }
+    }
+    mutate_script(script, rng, tokens)
+}
+
+/// Edits one text slot of `step`: the first free text at or after `slot` (or the slot
+/// itself), or without a slot one of the step's texts at random. Returns the index of
+/// the slot edited, `None` when the step has no text.
+fn text_edit(
+    step: &mut Step,
+    slot: Option<usize>,
+    rng: &mut Rng,
+    tokens: &[String],
+) -> Option<usize> {
+    // The texts: free bytes, and field or string plans that hold none (a plan that is
+    // free text is reached through its bytes).
+    let mut texts = Vec::new();
+    let mut index = 0;
+    step.walk(&mut |found| {
+        let text = match found {
+            Slot::Bytes(_) => true,
+            Slot::Field(field) => !matches!(field, FieldPlan::Str(StringPlan::Free(_))),
+            Slot::String(plan) => !matches!(plan, StringPlan::Free(_)),
+            _ => false,
+        };
+        if text {
+            texts.push(index);
+        }
+        index += 1;
+    });
+    let target = match slot {
+        Some(slot) => texts
+            .iter()
+            .copied()
+            .find(|&text| text >= slot)
+            .unwrap_or(slot),
+        None => *texts.get(rng.below(texts.len()))?,
+    };
+    let mut index = 0;
+    step.walk(&mut |found| {
+        if index == target {
+            match found {
+                Slot::Bytes(bytes) => climb(&mut bytes.0, rng, tokens),
+                Slot::Field(field) if rng.below(4) != 0 => {
+                    *field = FieldPlan::Str(StringPlan::Free(short_text(rng)));
+                }
+                Slot::String(plan) if rng.below(4) != 0 => {
+                    *plan = StringPlan::Free(short_text(rng));
+                }
+                other => apply(other, rng, tokens, false),
+            }
+        }
+        index += 1;
+    });
+    Some(target)
+}
+
+/// An edit of free text that extends a matching prefix: a character appended or the
+/// last one replaced most often, one replaced or inserted anywhere sometimes,
+/// otherwise any [`mutate_bytes`] edit.
+fn climb(bytes: &mut Vec<u8>, rng: &mut Rng, tokens: &[String]) {
+    let len = bytes.len();
+    let odd = one_char(rng);
+    match rng.below(8) {
+        0..=2 if len < SmallBytes::MAX => bytes.push(odd),
+        3..=4 if len > 0 => bytes[len - 1] = odd,
+        5 if len > 0 => bytes[rng.below(len)] = odd,
+        6 if len < SmallBytes::MAX => bytes.insert(rng.below(len + 1), odd),
+        _ => mutate_bytes(bytes, rng, tokens, false),
+    }
 }
 
 /// Combines two encoded scripts into `out` (libFuzzer's `LLVMFuzzerCustomCrossOver`
@@ -175,57 +300,80 @@ fn write_within(script: &Script, data: &mut [u8], max_size: usize) -> usize {
     new_size
 }
 
-/// One to three edits of `script`; `None` when a few tries all left it unchanged.
-fn mutate_script(script: &Script, rng: &mut Rng, tokens: &[String]) -> Option<Script> {
+/// One or two edits of `script`, with the place of the last one; `None` when a few
+/// tries all left it unchanged.
+fn mutate_script(
+    script: &Script,
+    rng: &mut Rng,
+    tokens: &[String],
+) -> Option<(Script, Option<Place>)> {
     let n_edits = [1, 1, 1, 2][rng.below(4)];
     for _ in 0..4 {
         let mut steps = script.steps.clone();
+        let mut place = None;
         for _ in 0..n_edits {
-            edit(&mut steps, rng, tokens);
+            place = edit(&mut steps, rng, tokens);
         }
         if steps != script.steps {
-            return Some(Script { steps });
+            return Some((Script { steps }, place));
         }
     }
     None
 }
 
 /// One edit: a step inserted, deleted, duplicated, swapped or replaced, the reply
-/// policy changed, or (most often) one value inside one step.
-fn edit(steps: &mut Vec<Step>, rng: &mut Rng, tokens: &[String]) {
+/// policy changed, or (most often) one value inside one step. Returns the step it
+/// left changed (and the slot, for a value edit), when there is one.
+fn edit(steps: &mut Vec<Step>, rng: &mut Rng, tokens: &[String]) -> Option<Place> {
     let n_steps = steps.len();
     let room = n_steps < MAX_STEPS;
+    let step = |step| Some(Place { step, slot: None });
     match rng.below(100) {
         0..=7 if room => {
-            let step = fresh_step(rng);
-            steps.insert(rng.below(n_steps + 1), step);
+            let at = rng.below(n_steps + 1);
+            steps.insert(at, fresh_step(rng));
+            step(at)
         }
         8..=12 if room && n_steps > 0 => {
             let copy = steps[rng.below(n_steps)].clone();
-            steps.insert(rng.below(n_steps + 1), copy);
+            let at = rng.below(n_steps + 1);
+            steps.insert(at, copy);
+            step(at)
         }
         13..=20 if n_steps > 1 => {
             steps.remove(rng.below(n_steps));
+            None
         }
         21..=26 if room && n_steps > 0 => {
             let at = rng.below(n_steps);
             let copy = steps[at].clone();
             steps.insert(at + 1, copy);
+            step(at + 1)
         }
         27..=32 if n_steps > 1 => {
             let first = rng.below(n_steps);
             let second = (first + 1 + rng.below(n_steps - 1)) % n_steps;
             steps.swap(first, second);
+            None
         }
         33..=38 if n_steps > 0 => {
-            steps[rng.below(n_steps)] = fresh_step(rng);
+            let at = rng.below(n_steps);
+            steps[at] = fresh_step(rng);
+            step(at)
         }
-        39..=44 => change_reply_policy(steps, rng),
+        39..=44 => {
+            change_reply_policy(steps, rng);
+            None
+        }
         _ if n_steps > 0 => {
             let at = rng.below(n_steps);
-            mutate_value(&mut steps[at], rng, tokens);
+            let slot = mutate_value(&mut steps[at], rng, tokens);
+            Some(Place { step: at, slot })
         }
-        _ => steps.push(fresh_step(rng)),
+        _ => {
+            steps.push(fresh_step(rng));
+            step(steps.len() - 1)
+        }
     }
 }
 
@@ -266,7 +414,8 @@ fn random_bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
 
 /// Changes one slot of `step`'s plan tree, chosen with [`slot_weight`]; one time in
 /// three (with tokens) it splices a token into one of the step's string slots instead.
-fn mutate_value(step: &mut Step, rng: &mut Rng, tokens: &[String]) {
+/// Returns the index of the slot changed.
+fn mutate_value(step: &mut Step, rng: &mut Rng, tokens: &[String]) -> Option<usize> {
     let mut splice = !tokens.is_empty() && rng.below(3) == 0;
     let mut weights = Vec::new();
     step.walk(&mut |slot| weights.push(slot_weight(&slot, splice)));
@@ -278,7 +427,7 @@ fn mutate_value(step: &mut Step, rng: &mut Rng, tokens: &[String]) {
         total = weights.iter().sum();
     }
     if total == 0 {
-        return;
+        return None;
     }
     let mut draw = rng.below(total);
     let target = weights
@@ -299,6 +448,7 @@ fn mutate_value(step: &mut Step, rng: &mut Rng, tokens: &[String]) {
         }
         index += 1;
     });
+    Some(target)
 }
 
 /// How often a slot is chosen: the value-level plans most, list and small-number
@@ -537,7 +687,15 @@ mod tests {
     fn run(input: &[u8], max_size: usize, seed: u32, tokens: &[String]) -> Option<Vec<u8>> {
         let mut data = input.to_vec();
         data.resize(max_size.max(input.len()), 0);
-        let new_size = mutate(&mut data, input.len(), max_size, seed, tokens, no_fallback);
+        let new_size = mutate(
+            &mut Focus::new(),
+            &mut data,
+            input.len(),
+            max_size,
+            seed,
+            tokens,
+            no_fallback,
+        );
         (new_size != FELL_BACK).then(|| data[..new_size].to_vec())
     }
 
@@ -673,7 +831,15 @@ mod tests {
             let max_size = 1 + rng.below(input.len() + 40);
             let mut data = input.clone();
             data.resize(max_size.max(input.len()), 0);
-            let new_size = mutate(&mut data, input.len(), max_size, seed, &[], no_fallback);
+            let new_size = mutate(
+                &mut Focus::new(),
+                &mut data,
+                input.len(),
+                max_size,
+                seed,
+                &[],
+                no_fallback,
+            );
             if new_size != FELL_BACK {
                 assert!(new_size <= max_size, "{new_size} > {max_size}");
                 assert!(!decode(&data[..new_size]).steps.is_empty());
@@ -700,7 +866,10 @@ mod tests {
     #[test]
     fn empty_input_falls_back() {
         let mut data = vec![0; 16];
-        assert_eq!(mutate(&mut data, 0, 16, 3, &[], |_, _, _| 5), 5);
+        assert_eq!(
+            mutate(&mut Focus::new(), &mut data, 0, 16, 3, &[], |_, _, _| 5),
+            5
+        );
     }
 
     #[test]
@@ -749,5 +918,83 @@ mod tests {
             }
         }
         assert!(n_mixed > 50, "{n_mixed}");
+    }
+
+    /// The free text at walk index `slot` of `step`, if that slot is free text.
+    fn text_at(step: &mut Step, slot: usize) -> Option<Vec<u8>> {
+        let mut index = 0;
+        let mut text = None;
+        step.walk(&mut |found| {
+            if let (true, Slot::Bytes(bytes)) = (index == slot, found) {
+                text = Some(bytes.0.clone());
+            }
+            index += 1;
+        });
+        text
+    }
+
+    #[test]
+    fn a_rewarded_edit_is_climbed() {
+        // A seed step with free text, as if an edit of that text had just reached new code.
+        let (mut script, step, slot) = seed_scripts()
+            .into_iter()
+            .find_map(|mut script| {
+                (0..script.steps.len()).find_map(|step| {
+                    let mut index = 0;
+                    let mut slot = None;
+                    script.steps[step].walk(&mut |found| {
+                        if matches!(found, Slot::Bytes(_)) && slot.is_none() {
+                            slot = Some(index);
+                        }
+                        index += 1;
+                    });
+                    slot.map(|slot| (script.clone(), step, slot))
+                })
+            })
+            .expect("a seed with free text");
+        let before = text_at(&mut script.steps[step], slot).expect("free text");
+        let bytes = encode(&script);
+        let mut focus = Focus::new();
+        let place = Place {
+            step,
+            slot: Some(slot),
+        };
+        focus.remember(&bytes, Some(place));
+        focus.reward(&bytes);
+        // libFuzzer hands the mutator other inputs; the focus brings this one back.
+        let other = encode(&seed_scripts()[0]);
+        let (mut grown, mut structured) = (0, 0);
+        for seed in 0..2_000 {
+            let mut data = other.clone();
+            data.resize(4096, 0);
+            let new_size = mutate(
+                &mut focus,
+                &mut data,
+                other.len(),
+                4096,
+                seed,
+                &[],
+                no_fallback,
+            );
+            if new_size == FELL_BACK {
+                continue;
+            }
+            structured += 1;
+            let mut after = decode(&data[..new_size]);
+            let Some(step) = after.steps.get_mut(step) else {
+                continue;
+            };
+            if text_at(step, slot)
+                .is_some_and(|text| text.len() == before.len() + 1 && text.starts_with(&before))
+            {
+                grown += 1;
+            }
+        }
+        // Half the mutations start from the focus, three in four of those edit its text,
+        // and about a third of those append one character.
+        assert!(
+            grown * 20 > structured,
+            "{grown} of {structured} grew the text"
+        );
     }
 }

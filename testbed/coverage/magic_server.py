@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Magic-value MCP server: a coverage benchmark fixture for mcpfuzz (standard library only).
 
-Newline-delimited JSON-RPC 2.0 on stdin/stdout: initialize, notifications/initialized,
-ping, tools/list and tools/call with one tool, `inspect {value: string}`. The handler
-compares the value with a six-character secret one character at a time in nested ifs,
-each on its own line, so that a coverage-guided fuzzer sees every extra matching
-character as new coverage. A value that starts with all six characters makes the
-process abort (SIGABRT). The secret is built from character codes and appears in no
-schema, description or reply. Every other input gets a normal reply.
+Newline-delimited JSON-RPC 2.0 on stdin/stdout (the testbed's strict loop in
+testbed/jsonline.py): initialize, notifications, ping, tools/list and tools/call with one
+tool, `inspect {value: string}`. The handler compares the value with a six-character
+secret one character at a time in nested ifs, each on its own line, so that a
+coverage-guided fuzzer sees every extra matching character as new coverage. A value that
+starts with all six characters makes the process abort (SIGABRT). The secret is built
+from character codes and appears in no schema, description or reply. Every other input
+gets a correct reply, so that the fuzzer's other oracles stay quiet and the benchmark
+measures the search for the secret.
 """
 
-import json
 import os
 import sys
+
+# jsonline.py sits one directory up; make sure it is found whatever sys.path holds.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from jsonline import RpcError, invalid_params, serve  # noqa: E402
 
 PROTOCOL = "2025-06-18"
 TOOLS = [
@@ -39,55 +45,30 @@ def inspect(value):
     return "inspected %d characters" % len(value)
 
 
-def handle(msg):
-    if not isinstance(msg, dict):
-        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}}
-    method = msg.get("method")
-    msg_id = msg.get("id")
-    if "id" not in msg:
-        return None  # notifications
-    params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
-    if method == "initialize":
-        reply = {
-            "protocolVersion": PROTOCOL,
-            "capabilities": {"tools": {}},
-            "serverInfo": {"name": "magic-py", "version": "1.0.0"},
-        }
-    elif method == "ping":
-        reply = {}
-    elif method == "tools/list":
-        reply = {"tools": TOOLS}
-    elif method == "tools/call" and params.get("name") == "inspect":
-        args = params.get("arguments")
-        if isinstance(args, dict) and isinstance(args.get("value"), str):
-            reply = {"content": [{"type": "text", "text": inspect(args["value"])}], "isError": False}
-        else:
-            reply = {"content": [{"type": "text", "text": "value must be a string"}], "isError": True}
-    elif method == "tools/call":
-        return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": -32602, "message": "Unknown tool"}}
-    else:
-        return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": -32601, "message": "Method not found"}}
-    return {"jsonrpc": "2.0", "id": msg_id, "result": reply}
+def m_initialize(params):
+    return {
+        "protocolVersion": PROTOCOL,
+        "capabilities": {"tools": {}},
+        "serverInfo": {"name": "magic-py", "version": "1.0.0"},
+    }
 
 
-def main():
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            return 0
-        if not line.strip():
-            continue
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-            reply = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
-        else:
-            reply = handle(msg)
-        if reply is not None:
-            sys.stdout.write(json.dumps(reply, separators=(",", ":")) + "\n")
-            sys.stdout.flush()
+def m_tools_call(params):
+    if params.get("name") != "inspect":
+        raise RpcError(-32602, "Unknown tool")
+    args = params.get("arguments")
+    if not isinstance(args, dict) or not isinstance(args.get("value"), str):
+        raise invalid_params("value must be a string")
+    return {"content": [{"type": "text", "text": inspect(args["value"])}], "isError": False}
+
+
+METHODS = {
+    "initialize": m_initialize,
+    "ping": lambda params: {},
+    "tools/list": lambda params: {"tools": TOOLS},
+    "tools/call": m_tools_call,
+}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    serve(METHODS)

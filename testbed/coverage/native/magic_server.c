@@ -1,14 +1,16 @@
 /*
  * magic_server.c: magic-value MCP server in C, the native coverage fixture for mcpfuzz.
  *
- * Newline-delimited JSON-RPC 2.0 on stdin/stdout: initialize, notifications/initialized,
- * ping, tools/list and tools/call with one tool, `inspect {value: string}`. The handler
+ * Newline-delimited JSON-RPC 2.0 on stdin/stdout (requests, notifications, batches and the
+ * Invalid Request cases as testbed/jsonline.py answers them): initialize, ping, tools/list
+ * and tools/call with one tool, `inspect {value: string}`. The handler
  * compares the value with a six-character secret one character at a time in nested ifs,
  * so that a coverage-guided fuzzer sees every extra matching character as a new edge. A
  * value that starts with all six characters makes the process abort (SIGABRT). The secret
  * is built from character codes and appears in no schema, description or reply. Every
- * other input gets a normal reply; a line that is not JSON gets a -32700 parse error with
- * id null. Logs nothing: stdout belongs to the protocol.
+ * other input gets a correct reply, so that the fuzzer's other oracles stay quiet and the
+ * benchmark measures the search for the secret. Logs nothing: stdout belongs to the
+ * protocol.
  *
  * Build it with build.sh (gcc -fsanitize-coverage=trace-pc plus the mcpfuzz_cov runtime).
  * C99, standard library only.
@@ -90,6 +92,35 @@ static size_t put_utf8(char *out, unsigned long cp)
     return 4;
 }
 
+/* The length of the valid UTF-8 sequence at `p` (not ASCII), or 0. */
+static size_t utf8_length(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t len, i;
+    unsigned long cp;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+        len = 2;
+        cp = u[0] & 0x1F;
+    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+        len = 3;
+        cp = u[0] & 0x0F;
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+        len = 4;
+        cp = u[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((u[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (u[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
 /* Scans the string starting at the opening quote. Returns the position after the closing
  * quote, or NULL if malformed. When `out` is given, decodes into out->bytes (which must
  * hold at least as many bytes as the raw string). */
@@ -105,6 +136,17 @@ static const char *scan_string(const char *p, struct text *out)
             break;
         if (c < 0x20)
             return NULL; /* also the terminating NUL: unterminated string */
+        if (c >= 0x80) {
+            /* Strict JSON text is UTF-8: a byte that starts no valid sequence is an error. */
+            size_t len = utf8_length(p);
+            if (len == 0)
+                return NULL;
+            if (out)
+                memcpy(out->bytes + n, p, len);
+            n += len;
+            p += len;
+            continue;
+        }
         if (c != '\\') {
             if (out)
                 out->bytes[n] = (char)c;
@@ -126,12 +168,14 @@ static const char *scan_string(const char *p, struct text *out)
             if (cp < 0)
                 return NULL;
             p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && p[1] == '\\' && p[2] == 'u') {
-                long low = read_hex4(p + 3);
-                if (low >= 0xDC00 && low <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    p += 6;
-                }
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return NULL; /* a lone low surrogate: strict parsers reject it */
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                long low = p[1] == '\\' && p[2] == 'u' ? read_hex4(p + 3) : -1;
+                if (low < 0xDC00 || low > 0xDFFF)
+                    return NULL; /* a lone high surrogate */
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                p += 6;
             }
             if (out)
                 n += put_utf8(out->bytes + n, (unsigned long)cp);
@@ -288,9 +332,15 @@ static int text_is(const struct text *t, const char *literal)
 
 /* ---- Replies --------------------------------------------------------------------------- */
 
-/* Writes `{"jsonrpc":"2.0","id":<id>,` with the raw id text (or null), then `tail`. */
+/* Inside a batch, replies are collected into one array line: the number written so far. */
+static int in_batch, batch_replies;
+
+/* Writes `{"jsonrpc":"2.0","id":<id>,` with the raw id text (or null), then `tail`: a line
+ * of its own, or the next element of the batch's array. */
 static void reply(const char *id, size_t id_len, const char *tail)
 {
+    if (in_batch)
+        fputc(batch_replies++ ? ',' : '[', stdout);
     fputs("{\"jsonrpc\":\"2.0\",\"id\":", stdout);
     if (id != NULL)
         fwrite(id, 1, id_len, stdout);
@@ -298,9 +348,14 @@ static void reply(const char *id, size_t id_len, const char *tail)
         fputs("null", stdout);
     fputc(',', stdout);
     fputs(tail, stdout);
-    fputs("}\n", stdout);
-    fflush(stdout);
+    fputc('}', stdout);
+    if (!in_batch) {
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
 }
+
+#define INVALID(why) "\"error\":{\"code\":-32600,\"message\":\"Invalid Request" why "\"}"
 
 /* The planted bug. The secret's character codes, one nested if each. */
 static void inspect(const struct text *value, char *result, size_t result_size)
@@ -351,42 +406,59 @@ static void tools_call(const char *params, const char *id, size_t id_len)
         return;
     }
     reply(id, id_len,
-          "\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"value must be a string\"}],"
-          "\"isError\":true}");
+          "\"error\":{\"code\":-32602,\"message\":\"Invalid params: value must be a string\"}");
 }
 
-static void handle(const char *line)
+/* Answers one message (an element of a batch or a whole line), already validated as JSON,
+ * by the rules of testbed/jsonline.py. */
+static void handle_message(const char *message)
 {
-    const char *end = skip_value(line, 0);
-    const char *message = skip_ws(line);
-    const char *id, *id_end, *params, *method_at;
-    struct text method = {NULL, 0};
+    const char *id = member(message, "id");
+    const char *method_at = member(message, "method");
+    const char *params = member(message, "params");
+    const char *valid_id = NULL;
+    struct text method = {NULL, 0}, version = {NULL, 0};
     size_t id_len = 0;
+    int version_ok;
 
-    if (end == NULL || *skip_ws(end) != '\0') {
-        reply(NULL, 0, "\"error\":{\"code\":-32700,\"message\":\"Parse error\"}");
+    if (*skip_ws(message) != '{') {
+        reply(NULL, 0, INVALID(""));
         return;
     }
-    if (*message != '{') {
-        reply(NULL, 0, "\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}");
+    if (id != NULL && (*id == '"' || *id == '-' || (*id >= '0' && *id <= '9'))) {
+        valid_id = id;
+        id_len = (size_t)(skip_value(id, 0) - id);
+    }
+    if (method_at == NULL) {
+        if (member(message, "result") == NULL && member(message, "error") == NULL)
+            reply(valid_id, id_len, INVALID(": no method"));
+        return; /* otherwise a reply from the client; this server never asks anything */
+    }
+    version_ok = decode_string(member(message, "jsonrpc"), &version) && text_is(&version, "2.0");
+    free(version.bytes);
+    if (!version_ok) {
+        reply(valid_id, id_len, INVALID(": jsonrpc must be \\\"2.0\\\""));
         return;
     }
-    id = member(message, "id");
-    if (id == NULL)
-        return; /* a notification: notifications/initialized and anything else */
-    id_end = skip_value(id, 0);
-    id_len = (size_t)(id_end - id);
-    if (*id != '"' && *id != '-' && !(*id >= '0' && *id <= '9') && strncmp(id, "null", 4) != 0) {
-        reply(NULL, 0, "\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}");
+    if (!decode_string(method_at, &method)) {
+        reply(valid_id, id_len, INVALID(": method must be a string"));
         return;
     }
-    method_at = member(message, "method");
-    if (method_at == NULL || !decode_string(method_at, &method)) {
-        reply(id, id_len, "\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}");
+    if (id == NULL) {
+        free(method.bytes); /* a notification: never answered */
         return;
     }
-    params = member(message, "params");
-    if (text_is(&method, "initialize")) {
+    if (valid_id == NULL) {
+        reply(NULL, 0, INVALID(": id must be a string or a number"));
+    } else if (params != NULL && *params != '{' && *params != '[') {
+        reply(id, id_len, INVALID(": params must be an object or an array"));
+    } else if (!text_is(&method, "initialize") && !text_is(&method, "ping") &&
+               !text_is(&method, "tools/list") && !text_is(&method, "tools/call")) {
+        reply(id, id_len, "\"error\":{\"code\":-32601,\"message\":\"Method not found\"}");
+    } else if (params != NULL && *params == '[') {
+        reply(id, id_len,
+              "\"error\":{\"code\":-32602,\"message\":\"Invalid params: params must be an object\"}");
+    } else if (text_is(&method, "initialize")) {
         reply(id, id_len,
               "\"result\":{\"protocolVersion\":\"" PROTOCOL "\",\"capabilities\":{\"tools\":{}},"
               "\"serverInfo\":{\"name\":\"magic-c\",\"version\":\"1.0.0\"}}");
@@ -397,12 +469,46 @@ static void handle(const char *line)
               "\"result\":{\"tools\":[{\"name\":\"inspect\",\"description\":\"Inspects a value\","
               "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"value\":{\"type\":\"string\"}},"
               "\"required\":[\"value\"]}}]}");
-    } else if (text_is(&method, "tools/call")) {
-        tools_call(params, id, id_len);
     } else {
-        reply(id, id_len, "\"error\":{\"code\":-32601,\"message\":\"Method not found\"}");
+        tools_call(params, id, id_len);
     }
     free(method.bytes);
+}
+
+/* Answers one line: a parse error, a message, or a batch (one array of replies, none for a
+ * batch of notifications). */
+static void handle(const char *line)
+{
+    const char *end = skip_value(line, 0);
+    const char *p = skip_ws(line);
+
+    if (end == NULL || *skip_ws(end) != '\0') {
+        reply(NULL, 0, "\"error\":{\"code\":-32700,\"message\":\"Parse error\"}");
+        return;
+    }
+    if (*p != '[') {
+        handle_message(p);
+        return;
+    }
+    p = skip_ws(p + 1);
+    if (*p == ']') {
+        reply(NULL, 0, INVALID(": empty batch"));
+        return;
+    }
+    in_batch = 1;
+    batch_replies = 0;
+    for (;;) {
+        handle_message(p);
+        p = skip_ws(skip_value(p, 0));
+        if (*p == ']')
+            break;
+        p = skip_ws(p + 1);
+    }
+    in_batch = 0;
+    if (batch_replies) {
+        fputs("]\n", stdout);
+        fflush(stdout);
+    }
 }
 
 int main(void)
