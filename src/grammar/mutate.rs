@@ -685,10 +685,21 @@ mod tests {
 
     /// Mutates `input` in a buffer of `max_size` (at least the input's length).
     fn run(input: &[u8], max_size: usize, seed: u32, tokens: &[String]) -> Option<Vec<u8>> {
+        run_in(&mut Focus::new(), input, max_size, seed, tokens)
+    }
+
+    /// [`run`] with `focus`.
+    fn run_in(
+        focus: &mut Focus,
+        input: &[u8],
+        max_size: usize,
+        seed: u32,
+        tokens: &[String],
+    ) -> Option<Vec<u8>> {
         let mut data = input.to_vec();
         data.resize(max_size.max(input.len()), 0);
         let new_size = mutate(
-            &mut Focus::new(),
+            focus,
             &mut data,
             input.len(),
             max_size,
@@ -829,20 +840,9 @@ mod tests {
         for seed in 0..1000u32 {
             let input = &inputs[seed as usize % inputs.len()];
             let max_size = 1 + rng.below(input.len() + 40);
-            let mut data = input.clone();
-            data.resize(max_size.max(input.len()), 0);
-            let new_size = mutate(
-                &mut Focus::new(),
-                &mut data,
-                input.len(),
-                max_size,
-                seed,
-                &[],
-                no_fallback,
-            );
-            if new_size != FELL_BACK {
-                assert!(new_size <= max_size, "{new_size} > {max_size}");
-                assert!(!decode(&data[..new_size]).steps.is_empty());
+            if let Some(output) = run(input, max_size, seed, &[]) {
+                assert!(output.len() <= max_size, "{} > {max_size}", output.len());
+                assert!(!decode(&output).steps.is_empty());
             }
         }
     }
@@ -965,22 +965,11 @@ mod tests {
         let other = encode(&seed_scripts()[0]);
         let (mut grown, mut structured) = (0, 0);
         for seed in 0..2_000 {
-            let mut data = other.clone();
-            data.resize(4096, 0);
-            let new_size = mutate(
-                &mut focus,
-                &mut data,
-                other.len(),
-                4096,
-                seed,
-                &[],
-                no_fallback,
-            );
-            if new_size == FELL_BACK {
+            let Some(output) = run_in(&mut focus, &other, 4096, seed, &[]) else {
                 continue;
-            }
+            };
             structured += 1;
-            let mut after = decode(&data[..new_size]);
+            let mut after = decode(&output);
             let Some(step) = after.steps.get_mut(step) else {
                 continue;
             };
