@@ -567,6 +567,9 @@ pub fn announce(spec: &TargetSpec, origin: &Origin) {
         }
         Origin::CommandLine => "the target from --target or MCPFUZZ_TARGET".to_string(),
         Origin::File(path) => format!("the target from {}", path.display()),
+        Origin::McpConfig { path, server } => {
+            format!("the server {server:?} from {}", path.display())
+        }
     };
     crate::say!("mcpfuzz: fuzzing {why}: {}", spec.command_line());
 }

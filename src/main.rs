@@ -9,7 +9,8 @@ mod cli;
 /// Coverage-guided protocol fuzzer for MCP servers over stdio.
 ///
 /// The main job is `cargo fuzz run jsonrpc` (or `scripts/fuzz`); these commands work with
-/// what it finds. Targets come from --target, MCPFUZZ_TARGET, or mcpfuzz.toml.
+/// what it finds. Targets come from --target, --mcp-config, MCPFUZZ_TARGET,
+/// MCPFUZZ_MCP_CONFIG, or mcpfuzz.toml.
 #[derive(Parser, Debug)]
 #[command(name = "mcpfuzz", version, about, long_about)]
 struct Cli {

@@ -3,7 +3,7 @@
 //! oracle), and the whole fuzz loop (decode, materialize, run, oracle), all in one run so
 //! the ratios hold on a noisy machine.
 
-use super::resolve_target;
+use super::{resolve_target, TargetArgs};
 use mcpfuzz::campaign::{Campaign, Options};
 use mcpfuzz::config::TargetSpec;
 use mcpfuzz::coverage::{Coverage, Runtime, Setting};
@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 /// Measure the harness's overhead: messages per second through the fuzz loop next to the
 /// raw pipe round trip for the same bytes.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("target", |arg| {
+    arg.help("Target to measure against (default: the built-in native echo server)")
+}))]
 pub struct Args {
-    /// Target to measure against (default: the built-in native echo server).
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Seconds per phase.
     #[arg(long, default_value_t = 3)]
     seconds: u64,
@@ -31,9 +33,9 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let spec = match &args.target {
-        Some(_) => resolve_target(args.target.as_deref(), None)?.0,
-        None => TargetSpec::from_command(vec![
+    let spec = match args.target.is_given() {
+        true => resolve_target(&args.target, None)?.0,
+        false => TargetSpec::from_command(vec![
             std::env::current_exe()?.display().to_string(),
             "echo-target".into(),
         ]),

@@ -1,7 +1,7 @@
 //! `mcpfuzz dict`: starts the target, harvests the tokens its catalog announces, and writes
 //! them as a libFuzzer dictionary (`scripts/fuzz` passes it with `-dict=`).
 
-use super::resolve_target;
+use super::{resolve_target, TargetArgs};
 use anyhow::Context;
 use mcpfuzz::grammar::{dictionary, tokens};
 use mcpfuzz::sandbox::Sandbox;
@@ -13,9 +13,8 @@ use std::process::ExitCode;
 /// Write a libFuzzer dictionary of the names and values the target's catalog announces
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target command (default: MCPFUZZ_TARGET, mcpfuzz.toml, or the demo server)
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Where the dictionary goes (default: standard output)
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -23,7 +22,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (spec, _) = resolve_target(args.target.as_deref(), None)?;
+    let (spec, _) = resolve_target(&args.target, None)?;
     let sandbox = Sandbox::create(None).context("failed to create the sandbox")?;
     let session = Session::start_in_sandbox(&spec, &sandbox, Protections::probe(), false)
         .with_context(|| format!("failed to start {:?}", spec.command_line()))?;

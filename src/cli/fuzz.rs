@@ -3,7 +3,7 @@
 //! which makes it deterministic for a fixed seed and handy where cargo-fuzz is missing.
 //! `cargo fuzz run jsonrpc` is the real thing.
 
-use super::resolve_target;
+use super::{resolve_target, TargetArgs};
 use mcpfuzz::campaign::{announce, Campaign, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 /// new was found.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target command (default: MCPFUZZ_TARGET, mcpfuzz.toml, or the demo server).
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Inputs to run.
     #[arg(long, default_value_t = 2000)]
     runs: u64,
@@ -38,7 +37,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (spec, origin) = resolve_target(args.target.as_deref(), None)?;
+    let (spec, origin) = resolve_target(&args.target, None)?;
     announce(&spec, &origin);
     let mut options = Options::from_environment();
     if let Some(dir) = args.crashes {

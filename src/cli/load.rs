@@ -1,7 +1,7 @@
 //! `mcpfuzz load`: many requests in flight against one or several target instances;
 //! latency percentiles, error rate, throughput, memory and CPU against thresholds.
 
-use super::{resolve_target, write_results};
+use super::{resolve_target, write_results, TargetArgs};
 use mcpfuzz::load::{self, Options, Thresholds};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::target::Protections;
@@ -12,9 +12,8 @@ use std::time::Duration;
 /// Load a target with many valid requests in flight; exit 1 when a threshold is crossed
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target command (default: MCPFUZZ_TARGET, mcpfuzz.toml, or the demo server)
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Requests in flight at once, per instance
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -46,7 +45,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (spec, _) = resolve_target(args.target.as_deref(), None)?;
+    let (spec, _) = resolve_target(&args.target, None)?;
     anyhow::ensure!(
         args.duration.is_finite() && args.duration > 0.0,
         "--duration needs a positive number of seconds, not {}",

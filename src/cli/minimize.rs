@@ -1,6 +1,6 @@
 //! `mcpfuzz minimize FILE`: shrink a reproducer further, keeping its finding.
 
-use super::resolve_target;
+use super::{resolve_target, TargetArgs};
 use anyhow::Context;
 use mcpfuzz::minimize::{self, Budget};
 use mcpfuzz::repro;
@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 /// Shrink a reproducer at the message level; the file is rewritten only with a smaller
 /// transcript that still reproduces the same finding.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("target", |arg| {
+    arg.help("Run this command instead of the target recorded in the reproducer")
+}))]
 pub struct Args {
     /// The reproducer file.
     file: PathBuf,
-    /// Run this command instead of the target recorded in the reproducer.
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Time budget.
     #[arg(long, default_value_t = 120)]
     seconds: u64,
@@ -27,7 +29,7 @@ pub struct Args {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reproducer = repro::load(&args.file)?;
-    let (spec, _) = resolve_target(args.target.as_deref(), Some(&reproducer.target))?;
+    let (spec, _) = resolve_target(&args.target, Some(&reproducer.target))?;
     let sandbox = Sandbox::create(None)?;
     let protections = mcpfuzz::target::Protections::probe();
     let signature = reproducer.finding.signature.clone();

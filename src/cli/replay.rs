@@ -1,7 +1,7 @@
 //! `mcpfuzz replay FILE...`: re-run reproducers in a fresh target and say whether each
 //! finding still reproduces.
 
-use super::resolve_target;
+use super::{resolve_target, TargetArgs};
 use mcpfuzz::oracle::resources::{self, Resource, Strictness};
 use mcpfuzz::repro;
 use mcpfuzz::sandbox::Sandbox;
@@ -15,13 +15,15 @@ use std::process::ExitCode;
 /// Re-run reproducers; exit 1 if any finding still reproduces, 0 if none does, 2 on a
 /// usage or I/O error.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("target", |arg| {
+    arg.help("Run this command instead of the target recorded in the reproducer")
+}))]
 pub struct Args {
     /// Reproducer files (crashes/*.json).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Run this command instead of the target recorded in the reproducer.
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Print only the verdicts, not the exchange.
     #[arg(long, short)]
     quiet: bool,
@@ -42,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let (spec, _) = resolve_target(args.target.as_deref(), Some(&reproducer.target))?;
+        let (spec, _) = resolve_target(&args.target, Some(&reproducer.target))?;
         let finding = &reproducer.finding;
         println!("finding: {finding}");
         println!("signature: {}", finding.signature);

@@ -10,6 +10,12 @@ use std::process::ExitCode;
 /// Report the findings in crashes/ (and soak and load results): text, json, sarif,
 /// junit or html
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("target", |arg| {
+    arg.requires("replay")
+        .help("With --replay, run this command instead of each reproducer's own target")
+}))]
+#[command(mut_arg("mcp_config", |arg| arg.requires("replay")))]
+#[command(mut_arg("server", |arg| arg.requires("replay")))]
 pub struct Args {
     /// Directories or files: reproducers, run logs (runs/*.jsonl), soak and load results
     /// (default: MCPFUZZ_CRASHES or crashes/, and results/ when it exists)
@@ -23,9 +29,8 @@ pub struct Args {
     /// Replay every reproducer in a fresh target and include the exchange and verdict
     #[arg(long)]
     replay: bool,
-    /// With --replay, run this command instead of each reproducer's own target
-    #[arg(long, value_name = "CMD", requires = "replay")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: super::TargetArgs,
     /// Exit 1 when a finding is at least this severe (info, low, medium, high, critical)
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Option<Severity>,
@@ -61,12 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut collection = Collection::gather(&paths)?;
     if args.replay {
-        let target = match &args.target {
-            Some(line) => {
-                Some(mcpfuzz::TargetSpec::from_command_line(line).context("invalid --target")?)
-            }
-            None => None,
-        };
+        let target = args.target.named()?.map(|(spec, _)| spec);
         collection.replay(target.as_ref())?;
     }
     let text = report::render(&collection, args.format);

@@ -1,7 +1,7 @@
 //! `mcpfuzz soak`: a long valid workload against one target, with its memory, descriptors,
 //! threads and processes judged for leaks; exit 1 on FAIL.
 
-use super::{resolve_target, write_results};
+use super::{resolve_target, write_results, TargetArgs};
 use mcpfuzz::sandbox::Sandbox;
 use mcpfuzz::soak::{self, Options};
 use mcpfuzz::target::Protections;
@@ -11,9 +11,8 @@ use std::process::ExitCode;
 /// Soak a target with valid tool calls and judge its resources for leaks; exit 1 on FAIL
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target command (default: MCPFUZZ_TARGET, mcpfuzz.toml, or the demo server)
-    #[arg(long, value_name = "CMD")]
-    target: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Requests to send
     #[arg(long, default_value_t = 2000)]
     requests: u64,
@@ -27,7 +26,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (spec, _) = resolve_target(args.target.as_deref(), None)?;
+    let (spec, _) = resolve_target(&args.target, None)?;
     let sandbox = Sandbox::create(None)?;
     let options = Options {
         requests: args.requests.max(1),

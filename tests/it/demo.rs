@@ -94,6 +94,43 @@ fn the_well_behaved_twin_yields_nothing() {
 }
 
 #[test]
+fn fuzzing_one_server_of_an_mcp_client_config() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("mcp-config");
+    let config = dir.path().join(".mcp.json");
+    let servers = serde_json::json!({"mcpServers": {
+        "remote-docs": {"type": "http", "url": "https://example.com/mcp"},
+        "demo": {"command": "python3", "args": [demo_server()], "env": {"DEMO": "1"}},
+    }});
+    std::fs::write(&config, serde_json::to_vec_pretty(&servers).unwrap()).unwrap();
+    let crashes = dir.path().join("crashes");
+    let output = run(mcpfuzz()
+        .args(["fuzz", "--runs", "200", "--seed", "1", "--mcp-config"])
+        .arg(&config)
+        .args(["--server", "demo", "--crashes"])
+        .arg(&crashes)
+        .env("MCPFUZZ_TIMEOUT_MS", "1000"));
+    // The demo's planted bugs make findings, so fuzz exits 1 as it does on the demo.
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(!reproducers(&crashes).is_empty(), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let announced = format!("the server \"demo\" from {}", config.display());
+    assert!(stderr.contains(&announced), "{}", text(&output));
+
+    // Without --server the file's two servers are listed, and nothing starts.
+    let output = run(mcpfuzz()
+        .args(["fuzz", "--runs", "1", "--mcp-config"])
+        .arg(&config));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("has 2 servers: \"remote-docs\", \"demo\""),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
 fn a_reproducer_does_not_replay_against_the_fixed_twin() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let dir = TempDir::new("replay-twin");

@@ -10,6 +10,8 @@ pub fn mcpfuzz() -> Command {
         .stdin(Stdio::null())
         .env_remove("MCPFUZZ_TARGET")
         .env_remove("MCPFUZZ_CONFIG")
+        .env_remove("MCPFUZZ_MCP_CONFIG")
+        .env_remove("MCPFUZZ_SERVER")
         .env_remove("MCPFUZZ_CRASHES")
         .env_remove("MCPFUZZ_STOP_ON_FINDING")
         .env("MCPFUZZ_STATUS_SECS", "0");

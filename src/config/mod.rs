@@ -1,5 +1,9 @@
-//! Which target to fuzz and how: a [`TargetSpec`] from `MCPFUZZ_TARGET`, `mcpfuzz.toml`,
-//! or the bundled demo server.
+//! Which target to fuzz and how: a [`TargetSpec`] from `MCPFUZZ_TARGET`, an MCP client
+//! configuration (`MCPFUZZ_MCP_CONFIG`), `mcpfuzz.toml`, or the bundled demo server.
+
+mod mcp;
+
+pub use mcp::{load_mcp_config, parse_mcp_config};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -136,6 +140,13 @@ pub enum Origin {
     CommandLine,
     /// A `mcpfuzz.toml` file.
     File(PathBuf),
+    /// One server of an MCP client configuration (`.mcp.json` and the like).
+    McpConfig {
+        /// The configuration file.
+        path: PathBuf,
+        /// The server's name in it.
+        server: String,
+    },
     /// Nothing was configured: the bundled demo server.
     Demo,
 }
@@ -163,6 +174,36 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
+    /// An MCP client configuration could not be read or parsed, or its server entry is
+    /// malformed.
+    BadMcpConfig {
+        /// The file.
+        path: PathBuf,
+        /// The server entry at fault, when one is.
+        server: Option<String>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An MCP client configuration has several servers and none, or an unknown one, was
+    /// named.
+    ChooseServer {
+        /// The file.
+        path: PathBuf,
+        /// The name asked for, when one was.
+        asked: Option<String>,
+        /// The servers the file has, in its order.
+        names: Vec<String>,
+    },
+    /// The chosen server of an MCP client configuration is reached over the network, not
+    /// started as a process.
+    NotStdio {
+        /// The file.
+        path: PathBuf,
+        /// The server's name.
+        server: String,
+        /// Its `type`, or `url` when it only has a URL.
+        transport: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -183,6 +224,47 @@ impl fmt::Display for ConfigError {
                 "cannot use {}: {reason}; it needs a [target] table with \
                  command = [\"program\", \"arg\", ...] (optional: env, env_passthrough, cwd, \
                  timeouts, memory_limit_mb, max_open_files)",
+                path.display()
+            ),
+            ConfigError::BadMcpConfig {
+                path,
+                server: Some(server),
+                reason,
+            } => write!(
+                f,
+                "cannot use the server {server:?} from {}: {reason}",
+                path.display()
+            ),
+            ConfigError::BadMcpConfig {
+                path,
+                server: None,
+                reason,
+            } => write!(f, "cannot use {}: {reason}", path.display()),
+            ConfigError::ChooseServer { path, asked, names } => {
+                let path = path.display();
+                let list: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
+                let count = match names.len() {
+                    1 => "1 server".to_string(),
+                    n_servers => format!("{n_servers} servers"),
+                };
+                match asked {
+                    Some(asked) => write!(f, "{path} has no server {asked:?}; it has {count}: ")?,
+                    None => write!(f, "{path} has {count}: ")?,
+                }
+                write!(
+                    f,
+                    "{}; name one with MCPFUZZ_SERVER or --server",
+                    list.join(", ")
+                )
+            }
+            ConfigError::NotStdio {
+                path,
+                server,
+                transport,
+            } => write!(
+                f,
+                "the server {server:?} in {} is a remote ({transport}) server; mcpfuzz only \
+                 fuzzes stdio servers, started from a \"command\"",
                 path.display()
             ),
         }
@@ -217,13 +299,20 @@ pub fn parse_file(path: &Path, text: &str) -> Result<TargetSpec, ConfigError> {
     Ok(spec)
 }
 
-/// Resolves the target the way `cargo fuzz run jsonrpc` does: `MCPFUZZ_TARGET`, else
-/// `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else the demo server. `MCPFUZZ_TIMEOUT_MS`
-/// overrides the request deadline, `MCPFUZZ_CPU_MS` the CPU limit per script.
+/// Resolves the target the way `cargo fuzz run jsonrpc` does: `MCPFUZZ_TARGET`, else the
+/// server `MCPFUZZ_SERVER` (which may be left out when there is one) of the MCP client
+/// configuration `MCPFUZZ_MCP_CONFIG`, else `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else the
+/// demo server. `MCPFUZZ_TIMEOUT_MS` overrides the request deadline, `MCPFUZZ_CPU_MS` the
+/// CPU limit per script.
 pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
-    let (mut spec, origin) = match std::env::var("MCPFUZZ_TARGET") {
-        Ok(line) => (TargetSpec::from_command_line(&line)?, Origin::CommandLine),
-        Err(_) => {
+    let mcp_config = std::env::var_os("MCPFUZZ_MCP_CONFIG").filter(|path| !path.is_empty());
+    let (mut spec, origin) = match (std::env::var("MCPFUZZ_TARGET"), mcp_config) {
+        (Ok(line), _) => (TargetSpec::from_command_line(&line)?, Origin::CommandLine),
+        (Err(_), Some(path)) => {
+            let server = std::env::var("MCPFUZZ_SERVER").ok();
+            load_mcp_config(Path::new(&path), server.as_deref())?
+        }
+        (Err(_), None) => {
             let path = std::env::var_os("MCPFUZZ_CONFIG")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("mcpfuzz.toml"));
