@@ -7,6 +7,7 @@ use crate::config::{self, Origin, TargetSpec};
 use crate::coverage::{self, Coverage};
 use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
+use crate::oracle::Outcome;
 use crate::progress::Progress;
 use crate::runlog::{Counters, RunLog};
 use crate::sandbox::Sandbox;
@@ -84,6 +85,61 @@ pub struct Summary {
     pub flaky: usize,
     /// Target processes started for fuzzing (not counting replays).
     pub spawns: u64,
+    /// How the calls of each tool the catalog announced were answered.
+    pub tools: BTreeMap<String, ToolTally>,
+}
+
+/// How the `tools/call` requests of one tool were answered during a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ToolTally {
+    /// Calls answered in any way (a result, a tool error, a JSON-RPC error).
+    pub answered: u64,
+    /// Calls answered with a result that is not a tool error: the arguments got past
+    /// the tool's own validation.
+    pub succeeded: u64,
+}
+
+impl Summary {
+    /// Counts the replies of one script by tool.
+    fn tally(&mut self, timings: &[crate::session::Timing]) {
+        for timing in timings {
+            let Some(tool) = timing.label.strip_prefix("tools/call:") else {
+                continue;
+            };
+            let Some(tally) = self.tools.get_mut(tool) else {
+                continue;
+            };
+            match timing.outcome {
+                Outcome::NoReply => {}
+                Outcome::Result => {
+                    tally.answered += 1;
+                    tally.succeeded += 1;
+                }
+                _ => tally.answered += 1,
+            }
+        }
+    }
+
+    /// `tools fuzzed: 7 of 8, 5 with a result (never answered: a, b)`: how far the run
+    /// got into the catalog's tools.
+    pub fn tools_line(&self) -> String {
+        let answered = self.tools.values().filter(|t| t.answered > 0).count();
+        let succeeded = self.tools.values().filter(|t| t.succeeded > 0).count();
+        let missing: Vec<&str> = self
+            .tools
+            .iter()
+            .filter(|(_, t)| t.answered == 0)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let mut line = format!(
+            "mcpfuzz: tools fuzzed: {answered} of {}, {succeeded} with a result",
+            self.tools.len()
+        );
+        if !missing.is_empty() {
+            line.push_str(&format!(" (never answered: {})", missing.join(", ")));
+        }
+        line
+    }
 }
 
 /// The state of one run.
@@ -225,6 +281,7 @@ impl Campaign {
         self.collect_coverage(data, report.alive);
         let session = self.session.as_mut().expect("respawned above");
         self.summary.executions += 1;
+        self.summary.tally(&report.timings);
         self.run_log
             .observe(report.timings.iter().map(|timing| timing.latency));
         if !report.findings.is_empty() {
@@ -377,6 +434,12 @@ impl Campaign {
         self.summary.spawns += 1;
         if self.summary.spawns == 1 {
             self.catalog = session.catalog().clone();
+            self.summary.tools = self
+                .catalog
+                .tools
+                .iter()
+                .map(|tool| (tool.name.clone(), ToolTally::default()))
+                .collect();
         }
         let startup = session.take_startup_findings();
         self.session = Some(session);
@@ -552,6 +615,7 @@ extern "C" fn at_exit() {
     if let Some(campaign) = guard.as_mut() {
         let line = campaign.finish();
         eprintln!("{line}");
+        eprintln!("{}", campaign.summary().tools_line());
         for path in &campaign.summary().saved {
             eprintln!("mcpfuzz: saved {}", path.display());
         }
@@ -593,5 +657,57 @@ pub fn ignore_sigpipe() {
     // SAFETY: installing SIG_IGN has no handler code to be unsafe in.
     unsafe {
         let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::ErrorClass;
+    use crate::session::Timing;
+
+    fn timing(label: &str, outcome: Outcome) -> Timing {
+        Timing {
+            label: label.to_string(),
+            latency: Duration::ZERO,
+            answered_at: Instant::now(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn tools_are_tallied_by_how_their_calls_were_answered() {
+        let mut summary = Summary::default();
+        for name in ["a", "b", "c"] {
+            summary.tools.insert(name.to_string(), ToolTally::default());
+        }
+        summary.tally(&[
+            timing("tools/call:a", Outcome::Result),
+            timing("tools/call:b", Outcome::ToolError),
+            timing("tools/call:b", Outcome::Error(ErrorClass::InvalidParams)),
+            timing("tools/call:c", Outcome::NoReply),
+            timing("tools/call:unknown", Outcome::Result),
+            timing("ping", Outcome::Result),
+        ]);
+        assert_eq!(
+            summary.tools["a"],
+            ToolTally {
+                answered: 1,
+                succeeded: 1
+            }
+        );
+        assert_eq!(
+            summary.tools["b"],
+            ToolTally {
+                answered: 2,
+                succeeded: 0
+            }
+        );
+        assert_eq!(summary.tools["c"], ToolTally::default());
+        assert_eq!(summary.tools.len(), 3);
+        assert_eq!(
+            summary.tools_line(),
+            "mcpfuzz: tools fuzzed: 2 of 3, 1 with a result (never answered: c)"
+        );
     }
 }

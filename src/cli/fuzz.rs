@@ -71,6 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{}", campaign.finish());
     let summary = campaign.summary();
+    eprintln!("{}", summary.tools_line());
     for path in &summary.saved {
         println!("{}", path.display());
     }
