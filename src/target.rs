@@ -10,6 +10,7 @@
 //! kernel delivers SIGKILL to the child through `PR_SET_PDEATHSIG`.
 
 pub mod environment;
+pub mod launcher;
 pub mod mounts;
 mod usage;
 
@@ -164,7 +165,7 @@ impl Protections {
                 nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
                 Ok(())
             }),
-            read_only_mounts: mounts::ReadOnlyMounts::new(&std::env::temp_dir())
+            read_only_mounts: mounts::ReadOnlyMounts::new(&[&std::env::temp_dir()])
                 .map(|plan| {
                     probe(move || {
                         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
@@ -247,6 +248,27 @@ impl Child {
             .collect();
         crate::coverage::apply(&mut env, &spec_env);
         crate::coverage::apply(&mut env, &options.env);
+        // A package runner fetches its package once, then runs it offline from a cache
+        // the target may write to (see `launcher`).
+        let launcher = launcher::detect(&argv, &launcher::cache_root());
+        if let Some(launcher) = &launcher {
+            if let Some(home) = std::env::var_os("HOME") {
+                let npmrc = Path::new(&home).join(".npmrc");
+                if launcher.runner == launcher::Runner::Npx && npmrc.is_file() {
+                    env.push(("npm_config_userconfig".into(), npmrc.into_os_string()));
+                }
+            }
+            launcher
+                .prepare(&env, cwd.as_deref())
+                .map_err(|why| SpawnError {
+                    command: argv.clone(),
+                    source: io::Error::other(why),
+                })?;
+            for (name, value) in launcher.env() {
+                env.retain(|(key, _)| *key != name);
+                env.push((name, value));
+            }
+        }
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
@@ -258,7 +280,8 @@ impl Child {
         if let Some(cwd) = &cwd {
             command.current_dir(cwd).env("PWD", cwd);
         }
-        let limits = Limits::from_spec(spec, options)?;
+        let limits =
+            Limits::from_spec(spec, options, launcher.as_ref().map(|l| l.cache.as_path()))?;
         let parent = nix::unistd::getpid();
         // SAFETY: the closure runs between fork and exec and calls only async-signal-safe
         // system calls (setpgid, prctl, getppid, setrlimit, unshare, mount) with paths
@@ -454,14 +477,22 @@ struct Limits {
 }
 
 impl Limits {
-    fn from_spec(spec: &TargetSpec, options: &SpawnOptions) -> Result<Limits, SpawnError> {
+    fn from_spec(
+        spec: &TargetSpec,
+        options: &SpawnOptions,
+        cache: Option<&Path>,
+    ) -> Result<Limits, SpawnError> {
         let read_only = match (&options.writable, options.protections.read_only_mounts) {
-            (Some(writable), true) => Some(mounts::ReadOnlyMounts::new(writable).map_err(
-                |source| SpawnError {
-                    command: spec.command.clone(),
-                    source,
-                },
-            )?),
+            (Some(writable), true) => {
+                let mut dirs = vec![writable.as_path()];
+                dirs.extend(cache);
+                Some(
+                    mounts::ReadOnlyMounts::new(&dirs).map_err(|source| SpawnError {
+                        command: spec.command.clone(),
+                        source,
+                    })?,
+                )
+            }
             _ => None,
         };
         Ok(Limits {

@@ -369,9 +369,17 @@ mod tests {
                 r#"< {"jsonrpc":"2.0","id":2,"result":{}}"#,
             ],
             &[
-                ("protocol/odd-id-mangled/integer-to-integer", Low),
+                ("protocol/odd-id-mangled/integer-rounded-to-double", Low),
                 ("protocol/odd-id-mangled/float-to-string", Low),
             ],
+        );
+        // Rounded to the nearest double and printed in either notation: one behaviour.
+        expect(
+            &[
+                r#"> {"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"}"#,
+                r#"< {"jsonrpc":"2.0","id":-9.223372036854776e+18,"result":{}}"#,
+            ],
+            &[("protocol/odd-id-mangled/integer-rounded-to-double", Low)],
         );
     }
 

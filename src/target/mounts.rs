@@ -16,20 +16,24 @@ const KEPT: &[&str] = &["/proc", "/sys", "/dev"];
 /// What the child does to its mounts; see the module documentation.
 #[derive(Clone, Debug)]
 pub struct ReadOnlyMounts {
-    /// The directory that stays writable (bound onto itself first).
-    writable: CString,
+    /// The directories that stay writable (each bound onto itself first).
+    writable: Vec<CString>,
     /// Every other writable mount point, with the flags a remount must keep.
     mounts: Vec<(CString, MsFlags)>,
 }
 
 impl ReadOnlyMounts {
-    /// A plan that keeps `writable` writable, from the current mount table.
-    pub fn new(writable: &Path) -> io::Result<ReadOnlyMounts> {
+    /// A plan that keeps the `writable` directories writable, from the current mount
+    /// table.
+    pub fn new(writable: &[&Path]) -> io::Result<ReadOnlyMounts> {
         let table = std::fs::read_to_string("/proc/self/mountinfo")?;
         fn c_string(text: &str) -> io::Result<CString> {
             CString::new(text).map_err(|_| io::Error::other("a path holds a NUL byte"))
         }
-        let writable = c_string(&writable.display().to_string())?;
+        let writable = writable
+            .iter()
+            .map(|dir| c_string(&dir.display().to_string()))
+            .collect::<io::Result<_>>()?;
         let mounts = parse_mountinfo(&table)
             .into_iter()
             .map(|(point, flags)| Ok((c_string(&point)?, flags)))
@@ -37,20 +41,22 @@ impl ReadOnlyMounts {
         Ok(ReadOnlyMounts { writable, mounts })
     }
 
-    /// In the child after `unshare(CLONE_NEWNS)`: stops propagation, binds the writable
+    /// In the child after `unshare(CLONE_NEWNS)`: stops propagation, binds each writable
     /// directory onto itself, then remounts every other mount read-only. Only system
     /// calls, no allocation. A mount that refuses the remount is left as it is (the
     /// availability probe makes sure the root file system does not refuse).
     pub fn apply_in_child(&self) -> nix::Result<()> {
         let none: Option<&str> = None;
         mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)?;
-        mount(
-            Some(self.writable.as_c_str()),
-            self.writable.as_c_str(),
-            none,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            none,
-        )?;
+        for writable in &self.writable {
+            mount(
+                Some(writable.as_c_str()),
+                writable.as_c_str(),
+                none,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                none,
+            )?;
+        }
         for (point, flags) in &self.mounts {
             let result = mount(
                 none,

@@ -221,11 +221,23 @@ impl Tracker {
             };
             // Ids are rewritten in one place of a server, whatever the method: the
             // conversion, not the label, identifies the bug.
-            let conversion = format!(
-                "{}-to-{}",
-                json_type(entry.id.as_ref()),
-                json_type(Some(&id))
-            );
+            // An integer past 2^53 read as a double (JavaScript, Lua, jq) comes back as
+            // the nearest double, in either notation: one behaviour, one signature.
+            let rounded = match (entry.id.as_ref(), &id) {
+                (Some(Value::Number(sent)), Value::Number(got)) => {
+                    !sent.is_f64() && sent.as_f64() == got.as_f64()
+                }
+                _ => false,
+            };
+            let conversion = if rounded {
+                "integer-rounded-to-double".to_owned()
+            } else {
+                format!(
+                    "{}-to-{}",
+                    json_type(entry.id.as_ref()),
+                    json_type(Some(&id))
+                )
+            };
             received.findings.push(protocol::finding(
                 rule,
                 &conversion,
