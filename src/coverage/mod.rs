@@ -67,6 +67,10 @@ impl Runtime {
     }
 }
 
+/// How much longer than its configured start-up a target traced by the Python bridge
+/// may take to answer `initialize`.
+const PYTHON_STARTUP_FACTOR: u64 = 4;
+
 /// What `MCPFUZZ_COVERAGE` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Setting {
@@ -449,8 +453,18 @@ impl Coverage {
         sandbox: &crate::sandbox::Sandbox,
         protections: crate::target::Protections,
     ) -> Result<crate::session::Session, crate::session::StartError> {
+        // Tracing every line from the first import is slow where `sys.monitoring` is
+        // missing (Python before 3.12) and through launchers that start helper
+        // interpreters (`uvx`): start-up gets more time than the plain target needs.
+        let mut spec = spec.clone();
+        if self.runtime() == Runtime::Python {
+            spec.timeouts.startup_ms = spec
+                .timeouts
+                .startup_ms
+                .saturating_mul(PYTHON_STARTUP_FACTOR);
+        }
         let session = crate::session::Session::start_in_sandbox_with(
-            spec,
+            &spec,
             sandbox,
             protections,
             false,

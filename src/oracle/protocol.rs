@@ -384,6 +384,29 @@ mod tests {
     }
 
     #[test]
+    fn a_line_split_at_a_lone_cr_may_be_answered_message_by_message() {
+        const JOINED: &str =
+            "> {\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"ping\"}\r{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"ping\"}";
+        // Python's universal newlines read two messages and answer both.
+        expect(
+            &[
+                JOINED,
+                r#"< {"jsonrpc":"2.0","id":41,"result":{}}"#,
+                r#"< {"jsonrpc":"2.0","id":42,"result":{}}"#,
+            ],
+            &[],
+        );
+        // A strict reader owes one parse error, and gives it.
+        expect(
+            &[
+                JOINED,
+                r#"< {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#,
+            ],
+            &[],
+        );
+    }
+
+    #[test]
     fn result_error_exclusivity_and_error_objects() {
         expect(
             &[

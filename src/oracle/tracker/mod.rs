@@ -483,10 +483,29 @@ impl Tracker {
                 }
                 return last;
             }
-            Outgoing::Malformed => Entry {
-                keys: maybe_ids(line).iter().filter_map(IdKey::of).collect(),
-                ..Entry::new(Owed::Malformed, "-".to_owned(), line, at, batch)
-            },
+            Outgoing::Malformed => {
+                let mut keys: Vec<IdKey> = Vec::new();
+                for key in maybe_ids(line).iter().filter_map(IdKey::of) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                // A lenient reader may see several messages in it: one split at a lone
+                // `\r` (Python's universal newlines do), each then answered by its own
+                // id. Every id after the first may so be answered once more; silence
+                // is as right for those.
+                for key in keys.iter().skip(1) {
+                    self.insert(Entry {
+                        keys: vec![key.clone()],
+                        notification: true,
+                        ..Entry::new(Owed::Malformed, "-".to_owned(), line, at, batch)
+                    });
+                }
+                Entry {
+                    keys,
+                    ..Entry::new(Owed::Malformed, "-".to_owned(), line, at, batch)
+                }
+            }
             Outgoing::Blank => return None,
         };
         Some(self.insert(entry))
