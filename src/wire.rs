@@ -452,7 +452,10 @@ pub enum Incoming {
 /// `null`; no rule looks that deep, and such numbers are no valid id.
 pub fn classify_incoming(line: &[u8]) -> Incoming {
     let line = strip_newline(line);
-    match parse(line).map(Parsed::into_value) {
+    // JSON's grammar allows a lone surrogate escape (`"\ud800"`), which serde_json
+    // refuses; a server that echoes one still wrote JSON.
+    let parsed = parse(line).or_else(|| parse(&replace_lone_surrogates(line)?));
+    match parsed.map(Parsed::into_value) {
         Some(Value::Array(items)) if items.is_empty() => Incoming::Invalid {
             value: Value::Array(items),
             reason: "an empty array",
@@ -465,6 +468,51 @@ pub fn classify_incoming(line: &[u8]) -> Incoming {
             text: String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned(),
         },
     }
+}
+
+/// `line` with every lone surrogate escape (`\ud800` not followed by a low one, a low one
+/// not preceded by a high one) replaced by `\ufffd`; `None` when it has none.
+fn replace_lone_surrogates(line: &[u8]) -> Option<Vec<u8>> {
+    let escape_at = |i: usize| -> Option<u16> {
+        let hex = line.get(i + 2..i + 6)?;
+        if line.get(i) != Some(&b'\\') || line.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(line.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] != b'\\' {
+            out.push(line[i]);
+            i += 1;
+            continue;
+        }
+        match escape_at(i) {
+            Some(0xd800..=0xdbff) => {
+                if matches!(escape_at(i + 6), Some(0xdc00..=0xdfff)) {
+                    out.extend_from_slice(&line[i..i + 12]);
+                    i += 12;
+                } else {
+                    out.extend_from_slice(b"\\ufffd");
+                    changed = true;
+                    i += 6;
+                }
+            }
+            Some(0xdc00..=0xdfff) => {
+                out.extend_from_slice(b"\\ufffd");
+                changed = true;
+                i += 6;
+            }
+            _ => {
+                // Any other escape: copy it with the character it escapes.
+                out.extend_from_slice(&line[i..(i + 2).min(line.len())]);
+                i += 2;
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 fn classify_incoming_value(value: Value) -> Incoming {
@@ -556,6 +604,24 @@ pub fn line_of(value: &Value) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::replace_lone_surrogates;
+
+    #[test]
+    fn lone_surrogate_escapes_in_replies_are_still_json() {
+        let line =
+            br#"{"jsonrpc":"2.0","id":1,"result":{"text":"\ud800 \udc00 \\ud800 \ud83d\ude00"}}"#;
+        assert_eq!(
+            replace_lone_surrogates(line).as_deref(),
+            Some(&br#"{"jsonrpc":"2.0","id":1,"result":{"text":"\ufffd \ufffd \\ud800 \ud83d\ude00"}}"#[..])
+        );
+        assert!(matches!(classify_incoming(line), Incoming::Response(_)));
+        assert_eq!(replace_lone_surrogates(br#"{"a":"\ud83d\ude00 \n"}"#), None);
+        assert!(matches!(
+            classify_incoming(br#"{"jsonrpc":"2.0","id":1,"result":{"t":"\ud800"}"#),
+            Incoming::NonJson { .. }
+        ));
+    }
+
     use super::*;
     use serde_json::json;
 

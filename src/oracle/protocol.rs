@@ -1034,5 +1034,13 @@ mod tests {
             &[request, reply, reply, "end"],
             &[("protocol/duplicate-reply/ping", Medium)],
         );
+        // A server may keep one of them (a map by id): the other is owed nothing.
+        let mut tracker = Tracker::new();
+        assert!(run_script(&mut tracker, &[request, request, reply]).is_empty());
+        assert!(!tracker.has_pending());
+        // One request of that id at a time is owed its reply as ever.
+        let mut tracker = Tracker::new();
+        run_script(&mut tracker, &[request, reply, request]);
+        assert!(tracker.has_pending());
     }
 }

@@ -381,8 +381,12 @@ impl Tracker {
                 if !wire::is_reserved_id(&id) {
                     self.last_label = Some(label.clone());
                 }
+                // JSON-RPC asks the client for ids unique among requests in flight; with
+                // two alike, a server may keep one (a map by id) and answer only that.
+                // Neither reply is owed any more, and a missing one is no hang.
+                let reused = IdKey::of(&id).is_some_and(|key| self.make_all_optional(&key));
                 Entry {
-                    required: !odd_id && !odd_shape && batch.is_none(),
+                    required: !odd_id && !odd_shape && batch.is_none() && !reused,
                     null_ok: odd_id || odd_shape,
                     keys: IdKey::of(&id).into_iter().collect(),
                     id: Some(id),
@@ -509,6 +513,32 @@ impl Tracker {
             Outgoing::Blank => return None,
         };
         Some(self.insert(entry))
+    }
+
+    /// Turns every outstanding required request with this id into an optional one; says
+    /// whether any request with this id is outstanding.
+    fn make_all_optional(&mut self, key: &IdKey) -> bool {
+        let Some(seqs) = self.by_key.get(key) else {
+            return false;
+        };
+        let seqs: Vec<u64> = seqs
+            .iter()
+            .copied()
+            .filter(|seq| {
+                self.entries
+                    .get(seq)
+                    .is_some_and(|entry| matches!(entry.owed, Owed::Request { .. }))
+            })
+            .collect();
+        for seq in &seqs {
+            if self.required.remove(seq) {
+                if let Some(entry) = self.entries.get_mut(seq) {
+                    entry.required = false;
+                }
+                self.n_optional += 1;
+            }
+        }
+        !seqs.is_empty()
     }
 
     /// Turns the oldest outstanding required request with this id into an optional one:

@@ -588,7 +588,8 @@ mod tests {
             r#"< {"jsonrpc":"2.0","id":5,"result":{}}"#,
         ];
         assert_eq!(run_script(&mut tracker, &script), vec![]);
-        assert_eq!(tracker.pending().len(), 1);
+        // Both stay outstanding, but neither is owed: a server may answer only one.
+        assert!(tracker.pending().is_empty());
         let script = [
             r#"< {"jsonrpc":"2.0","id":5,"result":{"tools":[]}}"#,
             r#"< {"jsonrpc":"2.0","id":5,"result":{}}"#,
