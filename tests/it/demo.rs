@@ -1,13 +1,9 @@
 //! The fuzz loop against the demo server and its well-behaved twin, and cleanup when the
 //! fuzzer is killed.
 
-use crate::util::{demo_server, mcpfuzz, reproducers, run, text, TempDir};
+use crate::util::{demo_server, mcpfuzz, reproducers, run, text, TempDir, HEAVY};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The heavy tests share two cores; run them one at a time so deadlines stay generous.
-static HEAVY: Mutex<()> = Mutex::new(());
 
 /// Every planted bug of testbed/demo_server.py, as a fragment of the signature it gets.
 const PLANTED: &[&str] = &[

@@ -4,5 +4,6 @@ mod cli;
 mod demo;
 mod dict;
 mod leaks;
+mod real;
 mod report;
 mod util;

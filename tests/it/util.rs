@@ -2,6 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+
+/// The heavy tests (long fuzz runs) share two cores; they take this lock to run one at a
+/// time so deadlines stay generous.
+pub static HEAVY: Mutex<()> = Mutex::new(());
 
 /// The `mcpfuzz` binary built for these tests.
 pub fn mcpfuzz() -> Command {
