@@ -85,9 +85,15 @@ fn tools_fuzzed(stderr: &str) -> Option<(usize, usize)> {
 /// Fuzzes one server for `runs` inputs with seed 1 (`target` are the arguments that name
 /// it: `--target LINE` or `--mcp-config FILE --server NAME`) and checks the run.
 fn fuzz_real_server(name: &str, target: &[String], runs: u64) {
+    fuzz_real_server_with(name, target, runs, &[]);
+}
+
+/// [`fuzz_real_server`] with more variables for mcpfuzz.
+fn fuzz_real_server_with(name: &str, target: &[String], runs: u64, env: &[(&str, PathBuf)]) {
     let dir = TempDir::new(&format!("real-{name}"));
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let output = run(mcpfuzz()
+        .envs(env.iter().map(|(name, value)| (*name, value.as_os_str())))
         .arg("fuzz")
         .args(target)
         .args(["--runs", &runs.to_string(), "--seed", "1", "--crashes"])
@@ -206,4 +212,22 @@ fn the_tools_fuzzed_line_is_read() {
         Some((0, 0))
     );
     assert_eq!(tools_fuzzed("nothing"), None);
+}
+
+/// The launchers' cache beside the installed servers, so that only the first run fetches.
+fn launcher_cache() -> (&'static str, PathBuf) {
+    ("MCPFUZZ_CACHE", installed().join("launchers"))
+}
+
+#[test]
+fn server_filesystem_through_npx_fetched_once_and_run_offline() {
+    let line = "npx -y @modelcontextprotocol/server-filesystem@2026.8.31 {sandbox}".to_string();
+    fuzz_real_server_with("npx-filesystem", &target(line), 300, &[launcher_cache()]);
+}
+
+#[test]
+fn mcp_server_time_through_uvx_fetched_once_and_run_offline() {
+    let uvx = installed().join("venv/bin/uvx");
+    let line = format!("{} mcp-server-time@2026.10.19", uvx.display());
+    fuzz_real_server_with("uvx-time", &target(line), 200, &[launcher_cache()]);
 }
