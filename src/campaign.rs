@@ -9,6 +9,7 @@ use crate::finding::{Finding, Kind, Severity};
 use crate::grammar::{self, Materializer};
 use crate::oracle::Outcome;
 use crate::progress::Progress;
+use crate::role::{Role, Supervision};
 use crate::runlog::{Counters, RunLog};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, StartError};
@@ -17,6 +18,7 @@ use crate::transcript::Item;
 use crate::triage::{RunContext, Triage, Verdict, MAX_FLAKY_ATTEMPTS};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -52,6 +54,9 @@ pub struct Options {
     /// Whether inputs that reach new target edges go into the mutator's focus
     /// (`MCPFUZZ_FOCUS=0` leaves scheduling to libFuzzer alone).
     pub focus: bool,
+    /// What the process is for: a merge triages nothing, a reproduction stops at any
+    /// finding, known or new.
+    pub role: Role,
 }
 
 impl Options {
@@ -68,7 +73,24 @@ impl Options {
             coverage_feed: std::env::var("MCPFUZZ_COVERAGE_FEED").map_or(true, |v| v != "0"),
             harness_coverage: std::env::var("MCPFUZZ_HARNESS_COVERAGE").map_or(true, |v| v != "0"),
             focus: std::env::var("MCPFUZZ_FOCUS").map_or(true, |v| v != "0"),
+            role: Role::Fuzz,
         }
+    }
+
+    /// Options for a process of the fuzz target: the environment's, then the `[fuzz]`
+    /// table of the target's `mcpfuzz.toml` where no variable is set. Only a fuzzing
+    /// process writes a run log.
+    pub fn for_fuzz_target(role: Role, settings: &config::FuzzSettings) -> Options {
+        let mut options = Options::from_environment();
+        options.crashes_dir = config::crashes_dir_with(settings);
+        if std::env::var_os("MCPFUZZ_STOP_ON_FINDING").is_none() {
+            options.stop_on_finding = settings.stop_on_finding.unwrap_or(false);
+        }
+        if role != Role::Fuzz {
+            options.stats_every = Duration::ZERO;
+        }
+        options.role = role;
+        options
     }
 }
 
@@ -284,7 +306,9 @@ impl Campaign {
         self.summary.tally(&report.timings);
         self.run_log
             .observe(report.timings.iter().map(|timing| timing.latency));
-        if !report.findings.is_empty() {
+        // A merge only measures which features inputs reach.
+        let triage = self.options.role != Role::Merge;
+        if triage && !report.findings.is_empty() {
             // Known signatures need no transcript; copying up to a thousand items for them
             // would cost every input of a server that trips a known rule each time.
             let any_new = report
@@ -302,7 +326,7 @@ impl Campaign {
         }
         let alive = report.alive;
         self.inputs_since_spawn += 1;
-        if alive && self.inputs_since_spawn.is_multiple_of(SAMPLE_EVERY) {
+        if triage && alive && self.inputs_since_spawn.is_multiple_of(SAMPLE_EVERY) {
             self.sample_resources(&items);
         }
         if !alive {
@@ -341,6 +365,9 @@ impl Campaign {
     }
 
     fn consider(&mut self, finding: &Finding, script: &[Item], since_spawn: &[Item]) {
+        if self.options.role == Role::Merge {
+            return;
+        }
         // Information (markup reflected unescaped) is worth a line, not a reproducer.
         if finding.severity == Severity::Info {
             if self.notes.insert(finding.signature.clone()) {
@@ -356,8 +383,25 @@ impl Campaign {
             .triage
             .consider(&self.sandbox, finding, script, since_spawn, context);
         self.summary.flaky = self.triage.stats.flaky;
+        // Reproducing an input (a crash artifact, a step of libFuzzer's crash
+        // minimization) asks whether it finds something: a finding saved before is as
+        // good an answer as a new one, and the only way to give it is to crash.
+        let stop = self.options.stop_on_finding || self.options.role == Role::Reproduce;
         let saved = match verdict {
             Verdict::Saved(saved) => saved,
+            Verdict::Known { .. } | Verdict::Unsaved if stop => {
+                let path = self
+                    .options
+                    .crashes_dir
+                    .join(crate::repro::file_name(finding));
+                panic!(
+                    "mcpfuzz: stopping at the first finding: {} [{}] {} (reproducer: {})",
+                    finding.kind,
+                    finding.severity,
+                    finding.summary,
+                    path.display()
+                );
+            }
             Verdict::Known { first: true } => {
                 crate::say!(
                     "mcpfuzz: seen again (already in {}): {}",
@@ -390,9 +434,12 @@ impl Campaign {
             found.elapsed_secs
         );
         self.summary.saved.push(saved.path.clone());
-        if self.options.stop_on_finding {
+        if stop {
             panic!(
-                "mcpfuzz: stopping at the first finding (MCPFUZZ_STOP_ON_FINDING): {}",
+                "mcpfuzz: stopping at the first finding: {} [{}] {} (reproducer: {})",
+                finding.kind,
+                finding.severity,
+                finding.summary,
                 saved.path.display()
             );
         }
@@ -576,29 +623,69 @@ impl Campaign {
 
 static CAMPAIGN: Mutex<Option<Campaign>> = Mutex::new(None);
 
+/// Set by [`init`]; a process that supervises starts its campaign only if libFuzzer
+/// runs inputs in it after all.
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
 /// Called once by the fuzz target before libFuzzer starts: ignores SIGPIPE (a `no_main`
 /// binary does not, and a write to a dead target would kill the fuzzer without an
 /// artifact), resolves the target and checks it by starting it. Exits with status 2 and a
 /// one-paragraph explanation when the target cannot be fuzzed.
+///
+/// A process that only starts other fuzzing processes (`-fork=N`, `-jobs=N`, `-merge=1`,
+/// `-minimize_crash=1`; see [`crate::role`]) starts no target: each process it starts
+/// runs this init and owns its target. Under `-fork` and `-jobs` it prints the findings
+/// its jobs save, whose own output goes to files.
 pub fn init() {
     ignore_sigpipe();
-    let (spec, origin) = match config::from_environment() {
+    let role = Role::of_this_process();
+    // libFuzzer ends a run with exit(), which runs no Rust destructors; this hook closes
+    // the target as a client would, removes its scratch files and prints what the run
+    // found.
+    // SAFETY: registering a plain extern "C" function has no preconditions.
+    unsafe {
+        nix::libc::atexit(at_exit);
+    }
+    INITIALIZED.store(true, Ordering::SeqCst);
+    let Role::Supervise(supervision) = role else {
+        start(role);
+        return;
+    };
+    let resolved = resolve_or_exit();
+    announce(&resolved.spec, &resolved.origin);
+    if supervision.watches_findings() {
+        let crashes = config::crashes_dir_with(&resolved.settings);
+        let how = match supervision {
+            Supervision::Fork => "each fork-mode job",
+            _ => "each job",
+        };
+        crate::say!(
+            "mcpfuzz: {how} starts its own target; findings are printed here as the jobs \
+             save them in {}",
+            crashes.display()
+        );
+        crate::supervise::watch_findings(&crashes);
+    }
+}
+
+fn resolve_or_exit() -> config::Resolved {
+    match config::resolve() {
         Ok(resolved) => resolved,
         Err(error) => {
             eprintln!("mcpfuzz: {error}");
             std::process::exit(2);
         }
-    };
-    announce(&spec, &origin);
-    match Campaign::new(spec, Options::from_environment()) {
+    }
+}
+
+/// Resolves the target and starts it, or exits with status 2.
+fn start(role: Role) {
+    let resolved = resolve_or_exit();
+    announce(&resolved.spec, &resolved.origin);
+    let options = Options::for_fuzz_target(role, &resolved.settings);
+    match Campaign::new(resolved.spec, options) {
         Ok(campaign) => {
             *CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(campaign);
-            // libFuzzer ends a run with exit(), which runs no Rust destructors; this hook
-            // closes the target as a client would and prints what the run found.
-            // SAFETY: registering a plain extern "C" function has no preconditions.
-            unsafe {
-                nix::libc::atexit(at_exit);
-            }
         }
         Err(error) => {
             eprintln!("mcpfuzz: {error}");
@@ -608,17 +695,22 @@ pub fn init() {
 }
 
 extern "C" fn at_exit() {
+    crate::supervise::finish();
     // A panic (stop on finding) or a crash inside the loop may hold the lock: then skip.
     let Ok(mut guard) = CAMPAIGN.try_lock() else {
         return;
     };
-    if let Some(campaign) = guard.as_mut() {
+    if let Some(mut campaign) = guard.take() {
         let line = campaign.finish();
-        eprintln!("{line}");
-        eprintln!("{}", campaign.summary().tools_line());
+        if campaign.options.role != Role::Merge {
+            eprintln!("{line}");
+            eprintln!("{}", campaign.summary().tools_line());
+        }
         for path in &campaign.summary().saved {
             eprintln!("mcpfuzz: saved {}", path.display());
         }
+        // Dropped here, the campaign removes its sandbox and its coverage bridge's files.
+        drop(campaign);
     }
 }
 
@@ -641,6 +733,12 @@ pub fn announce(spec: &TargetSpec, origin: &Origin) {
 /// Runs one libFuzzer input; false means "reject, do not add to the corpus".
 pub fn fuzz_one(data: &[u8]) -> bool {
     let mut guard = CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner());
+    if guard.is_none() && INITIALIZED.load(Ordering::SeqCst) {
+        // A process judged to supervise runs inputs after all.
+        drop(guard);
+        start(Role::Fuzz);
+        guard = CAMPAIGN.lock().unwrap_or_else(|poison| poison.into_inner());
+    }
     let Some(campaign) = guard.as_mut() else {
         eprintln!(
             "mcpfuzz: fuzz_one was called before init; the fuzz target must call \

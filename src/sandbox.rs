@@ -67,7 +67,7 @@ impl Sandbox {
     /// removing the ones left by runs whose process no longer exists.
     pub fn create(base: Option<&Path>) -> io::Result<Sandbox> {
         let base = base.map(Path::to_owned).unwrap_or_else(std::env::temp_dir);
-        remove_stale(&base);
+        remove_stale(&base, PREFIX);
         // The first sandbox of a process is `mcpfuzz-run-<pid>`, later ones (tests, a
         // report's replays beside a run) `mcpfuzz-run-<pid>-<k>`: each removes only its own.
         static SANDBOXES: AtomicU64 = AtomicU64::new(0);
@@ -77,6 +77,11 @@ impl Sandbox {
             k => format!("{PREFIX}{}-{k}", std::process::id()),
         };
         let run_dir = base.join(name);
+        if k == 0 {
+            // No other live process has this pid: a directory by this name was left by a
+            // dead one that had it before (short-lived fork-mode jobs reuse pids).
+            let _ = std::fs::remove_dir_all(&run_dir);
+        }
         std::fs::create_dir_all(&run_dir)?;
         // Canonical, so that what the target resolves and what payloads name agree.
         let run_dir = run_dir.canonicalize()?;
@@ -340,7 +345,10 @@ pub fn random_hex() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn remove_stale(base: &Path) {
+/// Removes the directories `<prefix><pid>` and `<prefix><pid>-<anything>` in `base` whose
+/// process no longer exists: left by a run that libFuzzer ended with `_Exit` (`-timeout`,
+/// `-rss_limit_mb`) or that was killed.
+pub fn remove_stale(base: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };
@@ -348,7 +356,7 @@ fn remove_stale(base: &Path) {
         let name = entry.file_name();
         let Some(pid) = name
             .to_str()
-            .and_then(|name| name.strip_prefix(PREFIX))
+            .and_then(|name| name.strip_prefix(prefix))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {

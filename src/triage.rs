@@ -234,6 +234,14 @@ impl Triage {
         self.known.contains(signature)
     }
 
+    /// Whether another process fuzzing into the same directory (a job of libFuzzer's
+    /// fork mode, a `-jobs` worker) saved this finding since the triage started.
+    fn saved_meanwhile(&self, candidate: &Finding) -> bool {
+        let path = self.crashes_dir.join(repro::file_name(candidate));
+        path.exists()
+            && repro::load(&path).is_ok_and(|saved| saved.finding.signature == candidate.signature)
+    }
+
     /// Handles one candidate: `script` is the input that showed it, `since_spawn` all that
     /// the target received since its handshake (a stateful finding needs it).
     pub fn consider(
@@ -245,6 +253,9 @@ impl Triage {
         context: RunContext,
     ) -> Verdict {
         let signature = &candidate.signature;
+        if !self.known.contains(signature) && self.saved_meanwhile(candidate) {
+            self.known.insert(signature.clone());
+        }
         if self.known.contains(signature) {
             self.stats.duplicates += 1;
             return Verdict::Known {

@@ -295,6 +295,7 @@ fn fuzz_loop(spec: &TargetSpec, phase: Duration, coverage: Setting) -> anyhow::R
         coverage_feed: true,
         harness_coverage: true,
         focus: false,
+        role: mcpfuzz::role::Role::Fuzz,
     };
     let mut campaign = Campaign::new(spec.clone(), options)?;
     let mut state = 0x5eed_u64;

@@ -277,35 +277,95 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     target: TargetSpec,
+    #[serde(default)]
+    fuzz: FuzzSettings,
+}
+
+/// How the fuzz target runs, from the `[fuzz]` table of a `mcpfuzz.toml`; each setting
+/// yields to its environment variable. For runners that start the fuzz binary with flags
+/// of their own and no environment, such as ClusterFuzzLite.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FuzzSettings {
+    /// Stop at the first finding the libFuzzer way (`MCPFUZZ_STOP_ON_FINDING`).
+    pub stop_on_finding: Option<bool>,
+    /// Where reproducers go, relative to the file (`MCPFUZZ_CRASHES`).
+    pub crashes: Option<PathBuf>,
 }
 
 /// Parses the text of a `mcpfuzz.toml`.
 pub fn parse_file(path: &Path, text: &str) -> Result<TargetSpec, ConfigError> {
+    parse_file_with_settings(path, text).map(|(spec, _)| spec)
+}
+
+/// Parses the text of a `mcpfuzz.toml` with its `[fuzz]` table. Relative paths are taken
+/// from the file's directory: `cwd`, `fuzz.crashes`, and the words of the command that
+/// name files there (the program only when it has a `/`; options are left alone).
+pub fn parse_file_with_settings(
+    path: &Path,
+    text: &str,
+) -> Result<(TargetSpec, FuzzSettings), ConfigError> {
     let bad = |reason: String| ConfigError::BadFile {
         path: path.to_owned(),
         reason,
     };
     let file: ConfigFile = toml::from_str(text).map_err(|error| bad(error.to_string()))?;
     let mut spec = file.target;
+    let mut settings = file.fuzz;
     if spec.command.is_empty() || spec.command[0].is_empty() {
         return Err(bad("target.command is empty".into()));
     }
-    if let Some(cwd) = &spec.cwd {
-        if cwd.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
-            spec.cwd = Some(base.join(cwd));
+    let base = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    for (i, word) in spec.command.iter_mut().enumerate() {
+        let relative = Path::new(word.as_str());
+        if word.starts_with('-')
+            || relative.is_absolute()
+            || (i == 0 && !word.contains('/'))
+            || !base.join(relative).exists()
+        {
+            continue;
+        }
+        if let Ok(absolute) = std::path::absolute(base.join(relative)) {
+            *word = absolute.display().to_string();
         }
     }
-    Ok(spec)
+    for dir in [&mut spec.cwd, &mut settings.crashes].into_iter().flatten() {
+        if dir.is_relative() {
+            *dir = base.join(&*dir);
+        }
+    }
+    Ok((spec, settings))
+}
+
+/// A resolved target: its spec, where it came from, and the `[fuzz]` table of its
+/// `mcpfuzz.toml` (empty for other origins).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// How to start the target.
+    pub spec: TargetSpec,
+    /// Where the spec came from.
+    pub origin: Origin,
+    /// The file's `[fuzz]` table.
+    pub settings: FuzzSettings,
+}
+
+/// Resolves the target the way `cargo fuzz run jsonrpc` does: see [`resolve`].
+pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
+    resolve().map(|resolved| (resolved.spec, resolved.origin))
 }
 
 /// Resolves the target the way `cargo fuzz run jsonrpc` does: `MCPFUZZ_TARGET`, else the
 /// server `MCPFUZZ_SERVER` (which may be left out when there is one) of the MCP client
-/// configuration `MCPFUZZ_MCP_CONFIG`, else `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else the
-/// demo server. `MCPFUZZ_TIMEOUT_MS` overrides the request deadline, `MCPFUZZ_CPU_MS` the
-/// CPU limit per script.
-pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
+/// configuration `MCPFUZZ_MCP_CONFIG`, else `MCPFUZZ_CONFIG` or `./mcpfuzz.toml`, else a
+/// `mcpfuzz.toml` beside the running executable (a fuzz binary shipped to a runner with
+/// its target), else the demo server. `MCPFUZZ_TIMEOUT_MS` overrides the request
+/// deadline, `MCPFUZZ_CPU_MS` the CPU limit per script.
+pub fn resolve() -> Result<Resolved, ConfigError> {
     let mcp_config = std::env::var_os("MCPFUZZ_MCP_CONFIG").filter(|path| !path.is_empty());
+    let mut settings = FuzzSettings::default();
     let (mut spec, origin) = match (std::env::var("MCPFUZZ_TARGET"), mcp_config) {
         (Ok(line), _) => (TargetSpec::from_command_line(&line)?, Origin::CommandLine),
         (Err(_), Some(path)) => {
@@ -313,23 +373,48 @@ pub fn from_environment() -> Result<(TargetSpec, Origin), ConfigError> {
             load_mcp_config(Path::new(&path), server.as_deref())?
         }
         (Err(_), None) => {
-            let path = std::env::var_os("MCPFUZZ_CONFIG")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("mcpfuzz.toml"));
-            match std::fs::read_to_string(&path) {
-                Ok(text) => (parse_file(&path, &text)?, Origin::File(path)),
-                Err(error) if std::env::var_os("MCPFUZZ_CONFIG").is_some() => {
-                    return Err(ConfigError::BadFile {
-                        path,
-                        reason: error.to_string(),
-                    })
+            let named = std::env::var_os("MCPFUZZ_CONFIG").map(PathBuf::from);
+            let beside_executable = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.join("mcpfuzz.toml")));
+            let candidates = match named {
+                Some(path) => vec![(path, true)],
+                None => std::iter::once(PathBuf::from("mcpfuzz.toml"))
+                    .chain(beside_executable)
+                    .map(|path| (path, false))
+                    .collect(),
+            };
+            let mut found = None;
+            for (path, required) in candidates {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        found = Some((parse_file_with_settings(&path, &text)?, path));
+                        break;
+                    }
+                    Err(error) if required => {
+                        return Err(ConfigError::BadFile {
+                            path,
+                            reason: error.to_string(),
+                        })
+                    }
+                    Err(_) => {}
                 }
-                Err(_) => (TargetSpec::demo(), Origin::Demo),
+            }
+            match found {
+                Some(((spec, file_settings), path)) => {
+                    settings = file_settings;
+                    (spec, Origin::File(path))
+                }
+                None => (TargetSpec::demo(), Origin::Demo),
             }
         }
     };
     apply_overrides(&mut spec);
-    Ok((spec, origin))
+    Ok(Resolved {
+        spec,
+        origin,
+        settings,
+    })
 }
 
 /// `MCPFUZZ_TIMEOUT_MS` and `MCPFUZZ_CPU_MS`, for a target however it was named.
@@ -354,8 +439,15 @@ pub fn project_root() -> PathBuf {
 
 /// Where reproducers go: `MCPFUZZ_CRASHES`, else `crashes/` at the project root.
 pub fn crashes_dir() -> PathBuf {
+    crashes_dir_with(&FuzzSettings::default())
+}
+
+/// Where reproducers go: `MCPFUZZ_CRASHES`, else the `[fuzz]` table's `crashes`, else
+/// `crashes/` at the project root.
+pub fn crashes_dir_with(settings: &FuzzSettings) -> PathBuf {
     std::env::var_os("MCPFUZZ_CRASHES")
         .map(PathBuf::from)
+        .or_else(|| settings.crashes.clone())
         .unwrap_or_else(|| project_root().join("crashes"))
 }
 
@@ -400,6 +492,47 @@ mod tests {
         assert_eq!(spec.cwd, Some(PathBuf::from("/p/sub")));
         assert_eq!(spec.timeouts.request_ms, 500);
         assert_eq!(spec.timeouts.startup_ms, Timeouts::default().startup_ms);
+    }
+
+    #[test]
+    fn fuzz_table_and_relative_paths_are_taken_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("mcpfuzz-config-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("testbed")).unwrap();
+        std::fs::write(dir.join("testbed/server.py"), "").unwrap();
+        let text = r#"
+            [target]
+            command = ["python3", "testbed/server.py", "missing.txt", "--flag", "/abs"]
+            [fuzz]
+            stop_on_finding = true
+            crashes = "crashes"
+        "#;
+        let (spec, settings) = parse_file_with_settings(&dir.join("mcpfuzz.toml"), text).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let server = dir.join("testbed/server.py").display().to_string();
+        assert_eq!(
+            spec.command,
+            vec!["python3", &server, "missing.txt", "--flag", "/abs"]
+        );
+        assert_eq!(
+            settings,
+            FuzzSettings {
+                stop_on_finding: Some(true),
+                crashes: Some(dir.join("crashes")),
+            }
+        );
+    }
+
+    #[test]
+    fn file_without_fuzz_table_has_no_settings() {
+        let text = "[target]\ncommand = [\"node\", \"index.js\"]\n";
+        let (_, settings) = parse_file_with_settings(Path::new("mcpfuzz.toml"), text).unwrap();
+        assert_eq!(settings, FuzzSettings::default());
+        let error = parse_file(
+            Path::new("m.toml"),
+            "[target]\ncommand = [\"x\"]\n[fuzz]\nstop = 1\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("unknown field"), "{error}");
     }
 
     #[test]

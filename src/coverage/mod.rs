@@ -621,6 +621,7 @@ fn ask(client: &mut UnixStream, map: &mut [u8]) -> io::Result<()> {
 fn fresh_dir() -> io::Result<PathBuf> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    crate::sandbox::remove_stale(&std::env::temp_dir(), "mcpfuzz-coverage-");
     let dir = std::env::temp_dir().join(format!(
         "mcpfuzz-coverage-{}-{}",
         std::process::id(),
