@@ -69,6 +69,9 @@ pub struct Session {
     tracker: Tracker,
     catalog: Catalog,
     policy: ReplyPolicy,
+    /// A request of the server's that this script left without a reply of its id (the
+    /// policy was silence, a wrong id or a broken line): the server may wait on it.
+    owes_server: bool,
     transcript: Vec<Item>,
     next_own_id: i64,
     partial: Vec<u8>,
@@ -109,6 +112,7 @@ impl Session {
             tracker: Tracker::new(),
             catalog: Catalog::default(),
             policy: ReplyPolicy::Valid,
+            owes_server: false,
             transcript: Vec::new(),
             next_own_id: OWN_ID_BASE,
             partial: Vec::new(),
@@ -222,6 +226,7 @@ impl Session {
             self.cpu_pids = crate::target::group_pids(self.child.pid() as i32);
         }
         self.scripts += 1;
+        self.owes_server = false;
         let cpu_before = crate::target::pids_cpu_time(&self.cpu_pids);
         let mut previous = None;
         for item in items {
@@ -494,6 +499,12 @@ impl Session {
                 }
                 Message::ServerRequest { id, method, .. } => {
                     report.features.event(Event::ServerRequest, &method);
+                    if matches!(
+                        self.policy,
+                        ReplyPolicy::NoReply | ReplyPolicy::WrongId | ReplyPolicy::Malformed
+                    ) {
+                        self.owes_server = true;
+                    }
                     if let Some(answer) =
                         replies::answer(self.policy, &id, &method, &self.sandbox_root)
                     {
@@ -555,6 +566,14 @@ impl Session {
         if self.child.try_wait().is_some() {
             self.alive = true;
             return self.died(report, None);
+        }
+        // The client (we) left a request of the server's unanswered: a server that waits
+        // for the answer (the SDKs do, for a minute) is right to. No finding; a fresh
+        // target goes on.
+        if self.owes_server {
+            report.features.event(Event::Hang, "awaiting-client");
+            self.child.kill();
+            return;
         }
         // CPU time comes in 10 ms ticks. A spinning target gets 20 ticks of a 200 ms window
         // on an idle machine and still several on a loaded one; a target that dropped the

@@ -164,6 +164,42 @@ fn a_reproducer_does_not_replay_against_the_fixed_twin() {
     );
 }
 
+#[test]
+fn a_server_waiting_for_the_reply_the_client_withheld_is_no_hang() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("withheld-reply");
+    // `summarize` asks the client to sample and waits 10 s for the answer; the client
+    // stays silent, so the call is unanswered past the 2 s deadline, by the client's doing.
+    for policy in ["no-reply", "wrong-id"] {
+        let file = dir.path().join(format!("hang-{policy}.json"));
+        let reproducer = serde_json::json!({
+            "format": "mcpfuzz-reproducer",
+            "version": 1,
+            "finding": {
+                "kind": "hang",
+                "signature": "hang/idle/tools/call:summarize",
+                "severity": "high",
+                "summary": "hand-written",
+                "evidence": {},
+            },
+            "target": {"command": ["python3", demo_server(), "--sampling-timeout", "10"]},
+            "transcript": [
+                {"reply_policy": policy},
+                call_line(1, "summarize", serde_json::json!({"text": "hello"})),
+            ],
+        });
+        std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+        let output = run(mcpfuzz().arg("replay").arg(&file));
+        assert_eq!(output.status.code(), Some(0), "{policy}: {}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !stdout.contains("no reply to"),
+            "{policy}: {}",
+            text(&output)
+        );
+    }
+}
+
 /// Writes a hand-made injection reproducer for the demo server into `dir`: it sends
 /// `frames` and claims `signature`. Returns its path.
 fn injection_reproducer(dir: &TempDir, signature: &str, frames: &[String]) -> PathBuf {
