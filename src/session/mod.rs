@@ -72,6 +72,8 @@ pub struct Session {
     /// A request of the server's that this script left without a reply of its id (the
     /// policy was silence, a wrong id or a broken line): the server may wait on it.
     owes_server: bool,
+    /// `finish` closed stdin: nothing more is sent.
+    closing: bool,
     transcript: Vec<Item>,
     next_own_id: i64,
     partial: Vec<u8>,
@@ -113,6 +115,7 @@ impl Session {
             catalog: Catalog::default(),
             policy: ReplyPolicy::Valid,
             owes_server: false,
+            closing: false,
             transcript: Vec::new(),
             next_own_id: OWN_ID_BASE,
             partial: Vec::new(),
@@ -282,6 +285,7 @@ impl Session {
         if !self.alive {
             return report.findings;
         }
+        self.closing = true;
         self.child.close_stdin();
         let deadline = Instant::now() + Duration::from_millis(self.timeouts.exit_ms);
         let mut previous = None;
@@ -376,6 +380,11 @@ impl Session {
 
     /// Writes bytes and tells the tracker about every line they complete.
     fn send_bytes(&mut self, bytes: &[u8], report: &mut Report) {
+        // After `finish` closed stdin, a request the server still sends goes unanswered:
+        // the pipe was closed by us, which is no death of the target's.
+        if self.closing {
+            return;
+        }
         let deadline = Instant::now() + Duration::from_millis(self.timeouts.request_ms);
         let now = Instant::now();
         let mut rest = bytes;
@@ -545,6 +554,7 @@ impl Session {
             }
         });
         let stderr = self.child.stderr_tail_settled(Duration::from_millis(200));
+        log::debug!("target died: {status:?} ({context:?})");
         report.findings.push(oracle::crash_finding(
             status,
             &stderr,

@@ -200,6 +200,66 @@ fn a_server_waiting_for_the_reply_the_client_withheld_is_no_hang() {
     }
 }
 
+#[test]
+fn a_request_the_server_sends_after_end_of_input_is_no_crash() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = TempDir::new("request-at-eof");
+    // A minimal server that, when its input ends, asks the client for its roots, as
+    // servers with timers or subscriptions do, and then exits 0.
+    let server = dir.path().join("server.py");
+    std::fs::write(
+        &server,
+        r#"import json, sys, time
+def send(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+for line in sys.stdin:
+    message = json.loads(line)
+    if "id" not in message:
+        continue
+    method = message.get("method")
+    if method == "initialize":
+        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "eof-asker", "version": "1"}}
+    elif method == "tools/list":
+        result = {"tools": []}
+    elif method == "ping":
+        result = {}
+    else:
+        send({"jsonrpc": "2.0", "id": message["id"],
+              "error": {"code": -32601, "message": "Method not found"}})
+        continue
+    send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+send({"jsonrpc": "2.0", "id": "bye", "method": "roots/list"})
+time.sleep(0.2)
+"#,
+    )
+    .unwrap();
+    let file = dir.path().join("crash.json");
+    let reproducer = serde_json::json!({
+        "format": "mcpfuzz-reproducer",
+        "version": 1,
+        "finding": {
+            "kind": "crash",
+            "signature": "crash/signal-SIGKILL/-",
+            "severity": "high",
+            "summary": "hand-written",
+            "evidence": {},
+        },
+        "target": {"command": ["python3", server.display().to_string()]},
+        "transcript": [],
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+    let output = run(mcpfuzz().arg("replay").arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("NOT REPRODUCED (seen instead: nothing)"),
+        "{}",
+        text(&output)
+    );
+}
+
 /// Writes a hand-made injection reproducer for the demo server into `dir`: it sends
 /// `frames` and claims `signature`. Returns its path.
 fn injection_reproducer(dir: &TempDir, signature: &str, frames: &[String]) -> PathBuf {
