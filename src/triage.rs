@@ -282,25 +282,22 @@ impl Triage {
                 .unwrap_or(false)
         };
         // A leak needs volume: first the input that showed it, repeated as often as it
-        // would take to send [`LEAK_CONFIRM_FACTOR`] times as much as the child got, then
-        // everything since the spawn as often. Longer than the run that showed it, so
+        // would take to send [`LEAK_CONFIRM_FACTOR`] times as much as the child got, so
         // that a heap which grows to a size and stays there (V8, CPython's arenas) shows
-        // its plateau and is not confirmed.
-        let (volume, again) = if leak && !script.is_empty() {
+        // its plateau; then everything since the spawn, once (a cache keyed by the
+        // arguments grows only with new ones, so repeating them would show nothing). The
+        // confirmation also asks the second half of the replay to grow (see
+        // `oracle::resources`).
+        let volume = if leak && !script.is_empty() {
             let sent = since_spawn.len().max(script.len()).max(1);
-            (
-                (sent * LEAK_CONFIRM_FACTOR as usize).div_ceil(script.len().max(1)) as u32,
-                LEAK_CONFIRM_FACTOR,
-            )
-        } else if leak {
-            (1, LEAK_CONFIRM_FACTOR)
+            (sent * LEAK_CONFIRM_FACTOR as usize).div_ceil(script.len()) as u32
         } else {
-            (1, 1)
+            1
         };
         let (base, repeat): (Vec<Item>, u32) = if reproduces(script, volume) {
             (script.to_vec(), volume)
-        } else if since_spawn.len() > script.len() && reproduces(since_spawn, again) {
-            (since_spawn.to_vec(), again)
+        } else if since_spawn.len() > script.len() && reproduces(since_spawn, 1) {
+            (since_spawn.to_vec(), 1)
         } else {
             let attempt = self
                 .flaky_attempts
