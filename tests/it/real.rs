@@ -220,9 +220,19 @@ fn launcher_cache() -> (&'static str, PathBuf) {
 }
 
 #[test]
-fn server_filesystem_through_npx_fetched_once_and_run_offline() {
-    let line = "npx -y @modelcontextprotocol/server-filesystem@2026.8.31 {sandbox}".to_string();
-    fuzz_real_server_with("npx-filesystem", &target(line), 300, &[launcher_cache()]);
+fn server_memory_through_npx_from_an_mcp_client_config() {
+    // The way client configurations usually name a published server: `npx -y`, with the
+    // server's variables in `env`.
+    let dir = TempDir::new("real-npx-memory-config");
+    let config = dir.path().join("claude_desktop_config.json");
+    let servers = serde_json::json!({"mcpServers": {"memory": {
+        "command": "npx",
+        "args": ["-y", "@modelcontextprotocol/server-memory@2026.8.31"],
+        "env": {"MEMORY_FILE_PATH": "{sandbox}/memory.jsonl"},
+    }}});
+    std::fs::write(&config, serde_json::to_vec_pretty(&servers).unwrap()).unwrap();
+    let arguments = vec!["--mcp-config".into(), config.display().to_string()];
+    fuzz_real_server_with("npx-memory", &arguments, 600, &[launcher_cache()]);
 }
 
 #[test]
