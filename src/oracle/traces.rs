@@ -68,7 +68,12 @@ fn python(text: &str) -> Option<Trace> {
     if start.is_none() && last_frame.is_none() {
         return None;
     }
-    let place = last_frame.and_then(|index| python_frame(body[index]));
+    let frames: Vec<&str> = body[..last_frame.map_or(0, |index| index + 1)]
+        .iter()
+        .copied()
+        .filter(|line| python_frame(line).is_some())
+        .collect();
+    let place = python_place(&frames);
     let what = body[last_frame.map_or(0, |index| index + 1)..]
         .iter()
         .find_map(|line| python_exception(line))
@@ -88,6 +93,52 @@ fn strip_group_markers(line: &str) -> &str {
     } else {
         line
     }
+}
+
+/// Where a Python traceback (its `File` lines, outermost first) happened: the innermost
+/// frame of the server's own code (`file:line`); when every frame is in installed packages
+/// or the standard library (an SDK's transport failing), the file of the innermost frame
+/// outside the package that raised, the call into it. Two raise sites inside one library
+/// (anyio's `send` and `send_nowait`), reached from two tasks of one SDK file, then give
+/// one signature for one bug.
+fn python_place(frames: &[&str]) -> Option<String> {
+    let path_of = |line: &str| -> Option<String> {
+        let rest = line.trim_start().strip_prefix("File \"")?;
+        Some(rest.split_once("\", line ")?.0.to_owned())
+    };
+    let innermost = frames.last()?;
+    if let Some(own) = frames
+        .iter()
+        .rev()
+        .find(|line| path_of(line).is_some_and(|path| python_package(&path).is_none()))
+    {
+        return python_frame(own);
+    }
+    let raised_in = path_of(innermost).and_then(|path| python_package(&path));
+    let call_in = frames
+        .iter()
+        .rev()
+        .find(|line| path_of(line).and_then(|path| python_package(&path)) != raised_in)
+        .unwrap_or(innermost);
+    // The file alone: an SDK's concurrent tasks meet the same broken stream at whichever
+    // of their lines runs first.
+    path_of(call_in).map(|path| basename(&path).to_owned())
+}
+
+/// The installed package or standard-library module a Python file belongs to (the first
+/// path component after `site-packages/`, `dist-packages/` or `lib/pythonX.Y/`); `None`
+/// for the server's own code.
+fn python_package(path: &str) -> Option<String> {
+    let path = path.replace('\\', "/");
+    for marker in ["/site-packages/", "/dist-packages/"] {
+        if let Some((_, rest)) = path.rsplit_once(marker) {
+            return Some(rest.split('/').next().unwrap_or(rest).to_owned());
+        }
+    }
+    let (_, rest) = path.split_once("/lib/python")?;
+    let (version, rest) = rest.split_once('/')?;
+    (!version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .then(|| rest.split('/').next().unwrap_or(rest).to_owned())
 }
 
 /// `  File "/app/server.py", line 42, in divide` -> `server.py:42`.
@@ -322,6 +373,49 @@ mod tests {
         );
         let chained = "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nKeyError: 'x'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"b.py\", line 7, in g\n    raise json.decoder.JSONDecodeError()\njson.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
         assert_eq!(found(chained).as_deref(), Some("JSONDecodeError@b.py:7"));
+    }
+
+    #[test]
+    fn python_place_is_the_servers_own_code_or_the_call_into_the_raising_library() {
+        let trace = |frames: &[&str]| {
+            let mut text = String::from("Traceback (most recent call last):\n");
+            for (file, line) in frames.iter().zip(1..) {
+                text.push_str(&format!("  File \"{file}\", line {line}, in f\n    x()\n"));
+            }
+            text.push_str("anyio.BrokenResourceError\n");
+            found(&text).unwrap()
+        };
+        let site = "/v/lib/python3.11/site-packages";
+        // The server's own innermost frame, even below library frames.
+        assert_eq!(
+            trace(&[
+                &format!("{site}/mcp/server/lowlevel.py"),
+                "/app/server.py",
+                &format!("{site}/anyio/streams/memory.py"),
+            ]),
+            "BrokenResourceError@server.py:2"
+        );
+        // All library code: the innermost call into the package that raised, wherever
+        // inside it the exception came from.
+        let sdk = format!("{site}/mcp/shared/session.py");
+        let anyio = format!("{site}/anyio/streams/memory.py");
+        assert_eq!(
+            trace(&[&sdk, &sdk, &anyio]),
+            "BrokenResourceError@session.py"
+        );
+        assert_eq!(
+            trace(&[&sdk, &sdk, &anyio, &anyio]),
+            "BrokenResourceError@session.py"
+        );
+        // Standard library modules count as libraries too.
+        assert_eq!(
+            trace(&[
+                "/usr/lib/python3.11/asyncio/runners.py",
+                "/usr/lib/python3.11/json/decoder.py"
+            ]),
+            "BrokenResourceError@runners.py"
+        );
+        assert_eq!(python_package("/srv/app/lib/python/x.py"), None);
     }
 
     #[test]
