@@ -846,10 +846,9 @@ mod tests {
         let tools = r#"< {"jsonrpc":"2.0","id":5,"result":{"tools":[]}}"#;
         expect(&[list, ping, pong, tools, "eof"], &[]);
         expect(&[ping, list, pong, tools, "eof"], &[]);
-        expect(
-            &[ping, list, pong, pong, "eof"],
-            &[("protocol/bad-result-shape/tools/list/tools/missing", Medium)],
-        );
+        // Two pongs: a second answer to the ping (a server that keeps one request per
+        // id) as likely as a bad `tools/list` result; which, no one can tell.
+        expect(&[ping, list, pong, pong, "eof"], &[]);
     }
 
     #[test]
@@ -1038,6 +1037,11 @@ mod tests {
         let mut tracker = Tracker::new();
         assert!(run_script(&mut tracker, &[request, request, reply]).is_empty());
         assert!(!tracker.has_pending());
+        // Which of them a reply answers is a guess: no schema finding from it.
+        let list = r#"> {"jsonrpc":"2.0","id":5,"method":"resources/list"}"#;
+        let complete = r#"> {"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{}}"#;
+        let resources = r#"< {"jsonrpc":"2.0","id":5,"result":{"resources":[]}}"#;
+        expect(&[list, complete, resources, resources, "end"], &[]);
         // One request of that id at a time is owed its reply as ever.
         let mut tracker = Tracker::new();
         run_script(&mut tracker, &[request, reply, request]);

@@ -126,6 +126,9 @@ struct Entry {
     /// A member of an array read only in part: answered inside an array, unless the
     /// target could not parse the line at all.
     partly_read_member: bool,
+    /// A request whose id another request in flight shared: which of them a reply
+    /// answers is a guess, so its result is not held to this one's schema.
+    shared_id: bool,
 }
 
 impl Entry {
@@ -146,6 +149,7 @@ impl Entry {
             script: 0,
             notification: false,
             partly_read_member: false,
+            shared_id: false,
         }
     }
 }
@@ -387,6 +391,7 @@ impl Tracker {
                 let reused = IdKey::of(&id).is_some_and(|key| self.make_all_optional(&key));
                 Entry {
                     required: !odd_id && !odd_shape && batch.is_none() && !reused,
+                    shared_id: reused,
                     null_ok: odd_id || odd_shape,
                     keys: IdKey::of(&id).into_iter().collect(),
                     id: Some(id),
@@ -531,11 +536,12 @@ impl Tracker {
             })
             .collect();
         for seq in &seqs {
-            if self.required.remove(seq) {
-                if let Some(entry) = self.entries.get_mut(seq) {
+            if let Some(entry) = self.entries.get_mut(seq) {
+                entry.shared_id = true;
+                if self.required.remove(seq) {
                     entry.required = false;
+                    self.n_optional += 1;
                 }
-                self.n_optional += 1;
             }
         }
         !seqs.is_empty()
