@@ -1042,6 +1042,9 @@ mod tests {
         let complete = r#"> {"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{}}"#;
         let resources = r#"< {"jsonrpc":"2.0","id":5,"result":{"resources":[]}}"#;
         expect(&[list, complete, resources, resources, "end"], &[]);
+        let init = r#"> {"jsonrpc":"2.0","id":5,"method":"initialize"}"#;
+        let internal = r#"< {"jsonrpc":"2.0","id":5,"error":{"code":-32603,"message":"x"}}"#;
+        expect(&[request, init, internal, reply, "end"], &[]);
         // One request of that id at a time is owed its reply as ever.
         let mut tracker = Tracker::new();
         run_script(&mut tracker, &[request, reply, request]);

@@ -255,10 +255,14 @@ impl Tracker {
             line,
             Some(&entry.line),
         );
+        // Which of several requests sharing an id a reply answers is a guess: its result
+        // is not held to one request's schema, nor its error blamed on one method.
         received
             .findings
             .extend(findings.into_iter().filter(|finding| {
-                !(entry.shared_id && finding.signature.starts_with("protocol/bad-result-shape/"))
+                !(entry.shared_id
+                    && (finding.signature.starts_with("protocol/bad-result-shape/")
+                        || finding.kind == crate::Kind::Error))
             }));
         if key != IdKey::Null {
             self.remember_answered(key, &entry.label);
