@@ -32,10 +32,25 @@ pub(crate) fn check_error_reply(
             );
             (trace.what, summary)
         }
-        None if code == Some(-32603) => (
-            "-32603".to_owned(),
-            format!("{label} failed with an internal error (-32603)"),
-        ),
+        None if code == Some(-32603) => {
+            let summary = format!("{label} failed with an internal error (-32603)");
+            // A message that is itself a JSON document (a schema validator's report,
+            // as the TypeScript SDK sends for bad params of every method) comes from one
+            // place, whatever the method: one signature for all of them.
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+            if matches!(message.trim_start().chars().next(), Some('[' | '{'))
+                && serde_json::from_str::<Value>(message).is_ok()
+            {
+                return Some(finding(
+                    "-",
+                    "-32603/structured-report",
+                    summary,
+                    line,
+                    request,
+                ));
+            }
+            ("-32603".to_owned(), summary)
+        }
         None => return None,
     };
     Some(finding(label, &what, summary, line, request))
@@ -177,6 +192,34 @@ mod tests {
         assert_eq!(
             error_signature(r#"{"code":-32602,"message":"bad a"}"#),
             None
+        );
+    }
+
+    #[test]
+    fn internal_errors_whose_message_is_a_json_report_are_one_signature() {
+        let report = json!({"code": -32603, "message": "[\n  {\n    \"code\": \"invalid_type\",\n    \"path\": [\"params\", \"name\"]\n  }\n]"});
+        let line = b"{}";
+        let of = |label: &str| {
+            check_error_reply(label, &report, line, None).map(|f| (f.signature, f.summary))
+        };
+        assert_eq!(
+            of("tools/list"),
+            Some((
+                "error/-/-32603/structured-report".to_owned(),
+                "tools/list failed with an internal error (-32603)".to_owned()
+            ))
+        );
+        assert_eq!(
+            of("ping").map(|(signature, _)| signature).as_deref(),
+            Some("error/-/-32603/structured-report")
+        );
+        // Brackets that are not a JSON document are a message like any other.
+        let text = json!({"code": -32603, "message": "[db] connection lost"});
+        assert_eq!(
+            check_error_reply("ping", &text, line, None)
+                .map(|f| f.signature)
+                .as_deref(),
+            Some("error/ping/-32603")
         );
     }
 
