@@ -130,24 +130,15 @@ fn fuzzing_one_server_of_an_mcp_client_config() {
 fn a_reproducer_does_not_replay_against_the_fixed_twin() {
     let _heavy = HEAVY.lock().unwrap_or_else(|poison| poison.into_inner());
     let dir = TempDir::new("replay-twin");
-    let file = dir.path().join("crash-demo.json");
     // A hand-written reproducer: divide by zero, which only the buggy demo crashes on.
-    let reproducer = serde_json::json!({
-        "format": "mcpfuzz-reproducer",
-        "version": 1,
-        "finding": {
-            "kind": "crash",
-            "signature": "crash/exit-1/ZeroDivisionError@demo_server.py:0",
-            "severity": "high",
-            "summary": "hand-written",
-            "evidence": {},
-        },
-        "target": {"command": ["python3", demo_server()]},
-        "transcript": [
+    let file = hand_reproducer(
+        dir.path().join("crash-demo.json"),
+        ("crash", "high", "crash/exit-1/ZeroDivisionError@demo_server.py:0"),
+        serde_json::json!(["python3", demo_server()]),
+        serde_json::json!([
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"divide\",\"arguments\":{\"a\":1,\"b\":0}}}\n",
-        ],
-    });
-    std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+        ]),
+    );
     let twin = format!("python3 {} --well-behaved", demo_server());
     let output = run(mcpfuzz().arg("replay").arg(&file).args(["--target", &twin]));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
@@ -171,24 +162,15 @@ fn a_server_waiting_for_the_reply_the_client_withheld_is_no_hang() {
     // `summarize` asks the client to sample and waits 10 s for the answer; the client
     // stays silent, so the call is unanswered past the 2 s deadline, by the client's doing.
     for policy in ["no-reply", "wrong-id"] {
-        let file = dir.path().join(format!("hang-{policy}.json"));
-        let reproducer = serde_json::json!({
-            "format": "mcpfuzz-reproducer",
-            "version": 1,
-            "finding": {
-                "kind": "hang",
-                "signature": "hang/idle/tools/call:summarize",
-                "severity": "high",
-                "summary": "hand-written",
-                "evidence": {},
-            },
-            "target": {"command": ["python3", demo_server(), "--sampling-timeout", "10"]},
-            "transcript": [
+        let file = hand_reproducer(
+            dir.path().join(format!("hang-{policy}.json")),
+            ("hang", "high", "hang/idle/tools/call:summarize"),
+            serde_json::json!(["python3", demo_server(), "--sampling-timeout", "10"]),
+            serde_json::json!([
                 {"reply_policy": policy},
                 call_line(1, "summarize", serde_json::json!({"text": "hello"})),
-            ],
-        });
-        std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+            ]),
+        );
         let output = run(mcpfuzz().arg("replay").arg(&file));
         assert_eq!(output.status.code(), Some(0), "{policy}: {}", text(&output));
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -235,21 +217,12 @@ time.sleep(0.2)
 "#,
     )
     .unwrap();
-    let file = dir.path().join("crash.json");
-    let reproducer = serde_json::json!({
-        "format": "mcpfuzz-reproducer",
-        "version": 1,
-        "finding": {
-            "kind": "crash",
-            "signature": "crash/signal-SIGKILL/-",
-            "severity": "high",
-            "summary": "hand-written",
-            "evidence": {},
-        },
-        "target": {"command": ["python3", server.display().to_string()]},
-        "transcript": [],
-    });
-    std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
+    let file = hand_reproducer(
+        dir.path().join("crash.json"),
+        ("crash", "high", "crash/signal-SIGKILL/-"),
+        serde_json::json!(["python3", server.display().to_string()]),
+        serde_json::json!([]),
+    );
     let output = run(mcpfuzz().arg("replay").arg(&file));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -260,25 +233,40 @@ time.sleep(0.2)
     );
 }
 
-/// Writes a hand-made injection reproducer for the demo server into `dir`: it sends
-/// `frames` and claims `signature`. Returns its path.
-fn injection_reproducer(dir: &TempDir, signature: &str, frames: &[String]) -> PathBuf {
+/// Writes a hand-made reproducer to `file`: a finding of `kind` with `signature`, found
+/// on `command` by sending `transcript`. Returns the path.
+fn hand_reproducer(
+    file: PathBuf,
+    (kind, severity, signature): (&str, &str, &str),
+    command: serde_json::Value,
+    transcript: serde_json::Value,
+) -> PathBuf {
     let reproducer = serde_json::json!({
         "format": "mcpfuzz-reproducer",
         "version": 1,
         "finding": {
-            "kind": "injection",
+            "kind": kind,
             "signature": signature,
-            "severity": "critical",
+            "severity": severity,
             "summary": "hand-written",
             "evidence": {},
         },
-        "target": {"command": ["python3", demo_server()]},
-        "transcript": frames,
+        "target": {"command": command},
+        "transcript": transcript,
     });
-    let file = dir.path().join("injection.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&reproducer).unwrap()).unwrap();
     file
+}
+
+/// Writes a hand-made injection reproducer for the demo server into `dir`: it sends
+/// `frames` and claims `signature`. Returns its path.
+fn injection_reproducer(dir: &TempDir, signature: &str, frames: &[String]) -> PathBuf {
+    hand_reproducer(
+        dir.path().join("injection.json"),
+        ("injection", "critical", signature),
+        serde_json::json!(["python3", demo_server()]),
+        serde_json::json!(frames),
+    )
 }
 
 fn call_line(id: usize, tool: &str, arguments: serde_json::Value) -> String {
