@@ -249,7 +249,10 @@ pub fn hang_finding(
     let (class, why) = if busy {
         ("busy", "the target kept burning CPU")
     } else {
-        ("idle", "the target sat idle; the reply was dropped")
+        (
+            "idle",
+            "the target sat idle: a dropped reply, or a wait longer than the deadline",
+        )
     };
     Finding::new(
         Kind::Hang,
@@ -359,7 +362,7 @@ mod tests {
         assert_eq!(finding.severity, Severity::High);
         assert_eq!(
             finding.summary,
-            "no reply to tools/call:sleep within 2.0 s; the target sat idle; the reply was dropped (0.0 s of CPU)"
+            "no reply to tools/call:sleep within 2.0 s; the target sat idle: a dropped reply, or a wait longer than the deadline (0.0 s of CPU)"
         );
         assert_eq!(
             finding.evidence["request"],
