@@ -221,3 +221,26 @@ fn a_bridge_the_target_ignores_is_given_up_with_one_line() {
         "{why}"
     );
 }
+
+#[test]
+fn only_node_targets_get_full_collections_for_a_leak_replay() {
+    let dir = fresh_dir().unwrap();
+    let words = |line: &str| shell_words::split(line).unwrap();
+    let edits = full_gc_env(&words("node dist/index.js /data"), &dir).unwrap();
+    let preload = dir.join("mcpfuzz-full-gc.js");
+    assert_eq!(
+        edits,
+        vec![EnvEdit::Append(
+            "NODE_OPTIONS".into(),
+            format!("--require {}", preload.display()).into()
+        )]
+    );
+    assert!(std::fs::read_to_string(&preload)
+        .unwrap()
+        .contains("setFlagsFromString('--gc-global')"));
+    assert_eq!(full_gc_env(&words("npx -y pkg"), &dir).unwrap().len(), 1);
+    assert!(full_gc_env(&words("python3 -m server"), &dir)
+        .unwrap()
+        .is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
