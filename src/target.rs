@@ -252,12 +252,6 @@ impl Child {
         // the target may write to (see `launcher`).
         let launcher = launcher::detect(&argv, &launcher::cache_root());
         if let Some(launcher) = &launcher {
-            if let Some(home) = std::env::var_os("HOME") {
-                let npmrc = Path::new(&home).join(".npmrc");
-                if launcher.runner == launcher::Runner::Npx && npmrc.is_file() {
-                    env.push(("npm_config_userconfig".into(), npmrc.into_os_string()));
-                }
-            }
             launcher
                 .prepare(&env, cwd.as_deref())
                 .map_err(|why| SpawnError {

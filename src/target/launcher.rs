@@ -254,7 +254,16 @@ impl Launcher {
         pairs
             .into_iter()
             .map(|(name, value)| (name.into(), value))
+            .chain(self.npm_userconfig())
             .collect()
+    }
+
+    /// The user's npm configuration (registry, credentials), which the target's HOME in
+    /// its sandbox would hide: the fetch and every offline start must agree on it.
+    fn npm_userconfig(&self) -> Option<(OsString, OsString)> {
+        let npmrc = Path::new(&std::env::var_os("HOME")?).join(".npmrc");
+        (self.runner == Runner::Npx && npmrc.is_file())
+            .then(|| ("npm_config_userconfig".into(), npmrc.into_os_string()))
     }
 
     /// Fetches the package once per fuzzer process, with network, in `env` (the target's,
